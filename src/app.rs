@@ -1,0 +1,153 @@
+//! Startup: opens the store, resolves the session key, binds the port, and wires the route table.
+//! Tests start the same `Application` on port 0.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::AtomicBool;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::web::Data;
+use actix_web::{App, HttpServer};
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::store::{DatabaseUrl, Store, StoreError, secrets};
+use crate::web;
+
+pub const SESSION_COOKIE: &str = "pt_session";
+const SESSION_KEY_SECRET: &str = "session_key";
+
+/// What every handler shares: the store and whether first-run setup is known to be done.
+pub struct AppState {
+    pub store: Store,
+    /// Only ever goes from false to true (users are never all removed), so once set no request
+    /// asks the database again.
+    pub setup_done: AtomicBool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("SESSION_KEY {0}")]
+    SessionKey(String),
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let url = DatabaseUrl::parse(&settings.database_url)?;
+        let pool_size = settings.pool_size.max(1);
+        let store = {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || Store::open(&url, pool_size))
+                .await
+                .map_err(StoreError::from)??
+        };
+        tracing::info!(backend = url.backend_name(), database = %url.redacted(), "database ready");
+        let session_key = session_key(&settings, &store).await?;
+
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+
+        let state = Data::new(AppState {
+            store,
+            setup_done: AtomicBool::new(false),
+        });
+        let secure = settings.secure_cookies;
+        let mut server = HttpServer::new(move || {
+            let session =
+                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                    .cookie_name(SESSION_COOKIE.to_owned())
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_secure(secure)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .session_lifecycle(BrowserSession::default())
+                    .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::forms::form_config())
+                .configure(web::routes)
+                .wrap(from_fn(web::first_run::lead_to_setup))
+                .wrap(session)
+                .wrap(web::headers::security_headers())
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(Self {
+            address,
+            server: server.run(),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn session_key(settings: &Settings, store: &Store) -> Result<Key, StartError> {
+    let hex = match &settings.session_key {
+        Some(configured) => configured.expose_secret().trim().to_owned(),
+        None => {
+            store
+                .run(|conn| {
+                    secrets::get_or_create(conn, SESSION_KEY_SECRET, || {
+                        to_hex(Key::generate().master())
+                    })
+                })
+                .await?
+        }
+    };
+    let bytes =
+        from_hex(&hex).ok_or_else(|| StartError::SessionKey("must be hexadecimal".into()))?;
+    Key::try_from(bytes.as_slice())
+        .map_err(|_| StartError::SessionKey("must be at least 64 bytes (128 hex digits)".into()))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
+}

@@ -1,0 +1,5 @@
+//! Who is calling: passwords (argon2id), the browser session, CSRF tokens.
+
+pub mod csrf;
+pub mod password;
+pub mod session;

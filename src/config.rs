@@ -1,0 +1,107 @@
+//! Typed settings: environment variables, with command-line flags over them (clap does both).
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::domain::Role;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "personal-tokens",
+    version,
+    about = "The Personal Tokens dashboard and API"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// A file path or sqlite://PATH for SQLite, postgres://… for Postgres.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "personal-tokens.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address and port the dashboard listens on.
+    #[arg(
+        long = "bind",
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+
+    /// Key that signs and encrypts session cookies: at least 64 bytes as hex. When absent, one
+    /// is generated once and kept in the database, so restarts do not sign anyone out.
+    #[arg(long, env = "SESSION_KEY", hide_env_values = true, global = true)]
+    pub session_key: Option<SecretString>,
+
+    /// Mark cookies Secure (set this when the dashboard is served over HTTPS).
+    #[arg(long, env = "SECURE_COOKIES", default_value = "false", action = ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub secure_cookies: bool,
+
+    /// Largest number of database connections this instance opens.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub pool_size: u32,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    /// Defaults for a given database, as tests and embedders start the app.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            bind: "127.0.0.1:8080".into(),
+            session_key: None,
+            secure_cookies: false,
+            pool_size: 8,
+            workers: None,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard and the API (the default).
+    Serve,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user, creating the account if it is new. The password is read from standard input.
+    Add {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        username: String,
+        /// Shown in the header and the token list (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw)
+        .ok_or_else(|| format!("unknown role `{raw}`: use admin, engineer or read_only"))
+}

@@ -1,0 +1,40 @@
+//! Reads the configuration, sets up tracing, then serves or runs a command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use personal_tokens::config::{Cli, Command};
+use personal_tokens::{app::Application, cli};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve(cli.settings),
+        Some(Command::User { command }) => cli::run_user_command(&cli.settings, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: personal_tokens::config::Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(address = %app.address(), "serving the dashboard");
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,246 @@
+//! Persistence: the only module that speaks diesel. One code path serves SQLite and Postgres
+//! through a multi-backend connection; backend-specific SQL is a `match` kept inside this module.
+
+pub mod accounts;
+pub mod audit;
+pub mod error;
+pub mod rows;
+pub mod schema;
+pub mod secrets;
+pub mod users;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use error::{StoreError, StoreResult};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a request waits for a pooled connection, and a dead database takes to say so.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite writers wait this long for the write lock instead of failing with "database is locked".
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// `DATABASE_URL` decided once: diesel's own multi-connection `establish` guesses, hides the
+/// real error, and turns a mistyped Postgres URL into a SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> StoreResult<Self> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(StoreError::BadUrl("DATABASE_URL is empty".into()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(StoreError::BadUrl(
+                    "DATABASE_URL sqlite:// needs a file path".into(),
+                ));
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some(rest) = raw.strip_prefix("sqlite:") {
+            return Ok(Self::Sqlite(rest.to_owned()));
+        }
+        // Anything that looks like `scheme:` and is not ours is a typo, not a file name.
+        if let Some((scheme, _)) = raw.split_once(':')
+            && !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Err(StoreError::BadUrl(format!(
+                "DATABASE_URL scheme `{scheme}:` is not supported; use a file path, sqlite://PATH or postgres://…"
+            )));
+        }
+        Ok(Self::Sqlite(raw.to_owned()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// For logs: the Postgres password is replaced.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.clone(),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+
+    fn connect(&self) -> StoreResult<AnyConnection> {
+        match self {
+            Self::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(|e| StoreError::Connect(format!("SQLite file {path}: {e}")))?;
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                ))
+                .map_err(|e| StoreError::Connect(format!("SQLite file {path}: {e}")))?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            Self::Postgres(url) => PgConnection::establish(&with_connect_timeout(url))
+                .map(AnyConnection::Postgres)
+                .map_err(|e| {
+                    // libpq's messages span lines; the operator gets one.
+                    let reason = e
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    StoreError::Connect(format!("Postgres {}: {reason}", self.redacted()))
+                }),
+        }
+    }
+}
+
+/// libpq waits forever on an unreachable host unless told otherwise.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout=5")
+}
+
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<AnyConnection, StoreError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        conn.ping().map_err(StoreError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// The handle the web layer holds: a pool plus a way to run diesel off the async workers.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects, runs the embedded migrations, and opens the pool. Fails fast with the real cause.
+    pub fn open(url: &DatabaseUrl, max_connections: u32) -> StoreResult<Self> {
+        let mut conn = url.connect()?;
+        run_migrations(&mut conn)?;
+        drop(conn);
+        let pool = r2d2::Pool::builder()
+            .max_size(max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(POOL_TIMEOUT)
+            .build(ConnectionManager { url: url.clone() })
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// Runs `job` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            job(&mut conn)
+        })
+        .await?
+    }
+
+    /// Synchronous access for the command line, which has no async runtime to spare.
+    pub fn run_blocking<T>(
+        &self,
+        job: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.pool.get()?;
+        job(&mut conn)
+    }
+}
+
+pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
+    let result = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        AnyConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
+    };
+    result.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Runs `job` in a transaction that holds the write lock named by `lock_key` from its first
+/// statement, so check-then-insert rules (the first administrator, the token limit) hold under
+/// concurrency. SQLite: `BEGIN IMMEDIATE` takes the database write lock. Postgres: a
+/// transaction-scoped advisory lock on the key.
+pub(crate) fn locked_transaction<T>(
+    conn: &mut AnyConnection,
+    lock_key: &str,
+    job: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            // Begun through diesel's own transaction manager, so a panic in `job` marks the
+            // connection broken and nested transactions become savepoints.
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match job(conn) {
+                Ok(value) => {
+                    <AnyConnection as TransactionManager<AnyConnection>>::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    <AnyConnection as TransactionManager<AnyConnection>>::rollback_transaction(
+                        conn,
+                    )?;
+                    Err(error)
+                }
+            }
+        }
+        AnyConnection::Postgres(_) => conn.transaction(|conn| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(lock_key)
+                .execute(conn)?;
+            job(conn)
+        }),
+    }
+}

@@ -1,0 +1,41 @@
+//! Row structs as diesel reads and writes them. They stay inside `store/`; callers get domain
+//! types built from them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{accounts, audit_events, users};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub account_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent<'a> {
+    pub id: String,
+    pub account_id: Option<&'a str>,
+    pub actor_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub ip: Option<&'a str>,
+    pub detail: &'a str,
+    pub created_at: NaiveDateTime,
+}

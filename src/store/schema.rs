@@ -1,0 +1,88 @@
+//! The diesel schema, written once for both backends: text ids, UTC `Timestamp`s, `Binary` digests.
+//! Keep it in step with both folders under `migrations/`.
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        account_id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_policies (account_id) {
+        account_id -> Text,
+        max_lifetime_days -> Integer,
+        allow_never -> Bool,
+        max_tokens -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> Text,
+        account_id -> Text,
+        issuer_id -> Text,
+        name -> Text,
+        description -> Text,
+        role -> Text,
+        digest -> Binary,
+        last_four -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+        notified_7d_at -> Nullable<Timestamp>,
+        notified_1d_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        account_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        subject -> Text,
+        ip -> Nullable<Text>,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(account_policies -> accounts (account_id));
+diesel::joinable!(tokens -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    account_policies,
+    tokens,
+    audit_events,
+    server_secrets,
+);

@@ -1,0 +1,66 @@
+//! What the base layout needs on every page: title, CSRF token, who is signed in, flashes.
+
+use actix_session::Session;
+
+use super::assets;
+use crate::auth::session::{self, CurrentUser, Flash};
+
+pub struct LayoutUser {
+    pub display_name: String,
+    pub username: String,
+    pub role_label: &'static str,
+    pub account_name: String,
+}
+
+pub struct Layout {
+    pub title: String,
+    pub csrf_token: String,
+    pub user: Option<LayoutUser>,
+    pub flashes: Vec<Flash>,
+    /// A token the user can see expires within 7 days: the nav shows a "!" badge.
+    pub expiring_badge: bool,
+    pub css_href: &'static str,
+    pub js_href: &'static str,
+}
+
+impl Layout {
+    /// For pages with no session at hand (error pages): no forms, no user.
+    pub fn bare(title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            csrf_token: String::new(),
+            user: None,
+            flashes: Vec::new(),
+            expiring_badge: false,
+            css_href: assets::css_href(),
+            js_href: assets::js_href(),
+        }
+    }
+
+    /// Sign-in and setup: a session for the CSRF token, nobody signed in yet.
+    pub fn anonymous(session: &Session, title: &str) -> Self {
+        Self {
+            csrf_token: session::csrf_token(session),
+            flashes: session::take_flashes(session),
+            ..Self::bare(title)
+        }
+    }
+
+    pub fn signed_in(current: &CurrentUser, title: &str) -> Self {
+        let user = &current.user;
+        Self {
+            user: Some(LayoutUser {
+                display_name: user.display_name.clone(),
+                username: user.username.clone(),
+                role_label: user.role.label(),
+                account_name: user.account_name.clone(),
+            }),
+            ..Self::anonymous(&current.session, title)
+        }
+    }
+
+    pub fn with_badge(mut self, expiring: bool) -> Self {
+        self.expiring_badge = expiring;
+        self
+    }
+}

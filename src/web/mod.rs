@@ -1,0 +1,52 @@
+//! The dashboard's pages: one module per page, each mirrored by a template under `templates/`.
+//! Handlers parse, make one store call, and render; they never touch diesel.
+
+pub mod assets;
+pub mod error;
+pub mod first_run;
+pub mod forms;
+pub mod headers;
+pub mod layout;
+pub mod login;
+pub mod setup;
+pub mod tokens_list;
+
+use actix_web::{HttpResponse, web};
+
+pub use error::WebError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/", web::get().to(home))
+        .route("/setup", web::get().to(setup::setup_form))
+        .route("/setup", web::post().to(setup::create_first_admin))
+        .route("/login", web::get().to(login::login_form))
+        .route("/login", web::post().to(login::sign_in))
+        .route("/logout", web::post().to(login::sign_out))
+        .route("/tokens", web::get().to(tokens_list::list_tokens))
+        .route("/favicon.ico", web::get().to(assets::favicon))
+        .route("/static/{path:.*}", web::get().to(assets::asset))
+        .default_service(web::to(not_found));
+}
+
+/// The HTTP baseline for benchmarks: no database, no session work.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+async fn home() -> HttpResponse {
+    see_other("/tokens")
+}
+
+async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound)
+}
+
+/// POST/redirect/GET, and every other redirect of the dashboard.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}

@@ -1,0 +1,124 @@
+//! First-run setup: creates the account and its first administrator, then signs them in.
+//! Gone (404) once any user exists.
+
+use std::sync::atomic::Ordering;
+
+use actix_session::Session;
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data};
+use askama::Template;
+use serde::Deserialize;
+
+use super::forms::{self, CsrfForm, FieldErrors};
+use super::layout::Layout;
+use super::{WebError, see_other};
+use crate::app::AppState;
+use crate::auth::password;
+use crate::auth::session::{self, FlashKind};
+use crate::domain::{AccountName, DisplayName, NewPassword, Role, Username};
+use crate::store::users::{self, NewUser};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SetupForm {
+    account: String,
+    username: String,
+    display_name: String,
+    password: String,
+    password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    layout: Layout,
+    account: String,
+    username: String,
+    display_name: String,
+    errors: FieldErrors,
+}
+
+async fn setup_is_done(state: &AppState) -> Result<bool, WebError> {
+    if state.setup_done.load(Ordering::Relaxed) {
+        return Ok(true);
+    }
+    let done = state.store.run(users::any_user_exists).await?;
+    if done {
+        state.setup_done.store(true, Ordering::Relaxed);
+    }
+    Ok(done)
+}
+
+pub async fn setup_form(state: Data<AppState>, session: Session) -> Result<HttpResponse, WebError> {
+    if setup_is_done(&state).await? {
+        return Err(WebError::NotFound);
+    }
+    forms::ok(&SetupPage {
+        layout: Layout::anonymous(&session, "Set up Personal Tokens"),
+        account: String::new(),
+        username: String::new(),
+        display_name: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn create_first_admin(
+    state: Data<AppState>,
+    session: Session,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> Result<HttpResponse, WebError> {
+    if setup_is_done(&state).await? {
+        return Err(WebError::NotFound);
+    }
+    let mut errors = FieldErrors::default();
+    let account = errors.check(AccountName::parse(&form.account));
+    let username = errors.check(Username::parse(&form.username));
+    let display_name = errors.check(DisplayName::parse(&form.display_name));
+    let password = errors.check(NewPassword::parse(
+        &form.password,
+        Some(&form.password_confirm),
+    ));
+    let (Some(account), Some(username), Some(display_name), Some(password)) =
+        (account, username, display_name, password)
+    else {
+        // Passwords are never sent back; everything else is, so nothing typed is lost.
+        return forms::render(
+            StatusCode::BAD_REQUEST,
+            &SetupPage {
+                layout: Layout::anonymous(&session, "Set up Personal Tokens"),
+                account: form.account,
+                username: form.username,
+                display_name: form.display_name,
+                errors,
+            },
+        );
+    };
+
+    let password_hash = web::block(move || password::hash(password.expose())).await??;
+    let new = NewUser {
+        account,
+        username,
+        display_name,
+        password_hash,
+        role: Role::Admin,
+    };
+    let created = state
+        .store
+        .run(move |conn| users::create_first_admin(conn, new))
+        .await?;
+    let Some(user) = created else {
+        return Err(WebError::NotFound);
+    };
+    state.setup_done.store(true, Ordering::Relaxed);
+    session::sign_in(&session, &user.id)?;
+    session::push_flash(
+        &session,
+        FlashKind::Success,
+        format!(
+            "Welcome, {}. Your account {} is ready.",
+            user.display_name, user.account_name
+        ),
+    );
+    Ok(see_other("/tokens"))
+}

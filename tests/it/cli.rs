@@ -1,0 +1,102 @@
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+both_backends! {
+    async fn user_add_creates_a_user_who_can_sign_in(app) {
+        app.setup_admin().await;
+
+        let output = app.cli_add_user(
+            &["--account", "Acme", "--username", "erin", "--display-name", "Erin Engineer", "--role", "engineer", "--password-stdin"],
+            "engineer password 1\n",
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("added erin (Engineer) to account Acme"));
+
+        let browser = app.new_browser();
+        assert_eq!(location(&browser.login("erin", "engineer password 1").await), "/tokens");
+        let page = browser.get_html("/tokens").await;
+        assert!(page.contains("Erin Engineer"));
+        assert!(page.contains("Engineer of Acme"));
+    }
+
+    async fn user_add_creates_a_new_account_and_ends_first_run(app) {
+        let output = app.cli_add_user(
+            &["--account", "Globex", "--username", "hank", "--role", "admin", "--password-stdin"],
+            "a long admin password",
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+
+        assert_eq!(app.get("/setup").await.status().as_u16(), 404);
+        assert_eq!(location(&app.login("hank", "a long admin password").await), "/tokens");
+        assert!(app.get_html("/tokens").await.contains("Administrator of Globex"));
+    }
+
+    async fn user_add_explains_what_is_wrong(app) {
+        app.setup_admin().await;
+        let add = |role: &str, username: &str, password: &str| {
+            app.cli_add_user(&["--account", "Acme", "--username", username, "--role", role, "--password-stdin"], password)
+        };
+
+        let bad_role = add("root", "zed", "a long enough password");
+        assert!(!bad_role.status.success());
+        assert!(stderr(&bad_role).contains("unknown role `root`"), "{}", stderr(&bad_role));
+
+        let taken = add("engineer", "admin", "a long enough password");
+        assert!(!taken.status.success());
+        assert!(stderr(&taken).contains("already taken"), "{}", stderr(&taken));
+
+        let empty = add("engineer", "zed", "\n");
+        assert!(!empty.status.success());
+        assert!(stderr(&empty).contains("Password is required"), "{}", stderr(&empty));
+
+        let browser = app.new_browser();
+        assert_eq!(browser.login("zed", "a long enough password").await.status().as_u16(), 401, "nobody was added");
+    }
+}
+
+fn serve_with(database_url: &str) -> (std::process::Output, Duration, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_personal-tokens"))
+        .current_dir(dir.path())
+        .env("DATABASE_URL", database_url)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    (output, started.elapsed(), dir)
+}
+
+#[test]
+fn a_mistyped_database_url_is_refused_without_creating_a_file() {
+    let (output, _, dir) = serve_with("postgresq://localhost/db");
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("scheme `postgresq:` is not supported"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no stray SQLite file"
+    );
+}
+
+#[test]
+fn an_unreachable_postgres_fails_fast_with_the_reason() {
+    let (output, elapsed, _dir) = serve_with("postgres://postgres@127.0.0.1:1/none");
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot connect to the database"),
+        "{message}"
+    );
+    assert!(message.contains("127.0.0.1"), "{message}");
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+}

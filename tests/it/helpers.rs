@@ -1,0 +1,286 @@
+//! `spawn_app` and the small helpers that keep tests short.
+
+use std::sync::Once;
+
+use diesel::{Connection, RunQueryDsl};
+use personal_tokens::app::Application;
+use personal_tokens::config::Settings;
+use reqwest::{Client, Response, redirect};
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Emits `mod NAME { sqlite, postgres }` for each `async fn NAME(app) { … }`.
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite always runs");
+                    $body
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some($app) =
+                        $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                    else {
+                        return;
+                    };
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+enum Database {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// One browser: a cookie jar pointed at the app.
+pub struct Browser {
+    pub address: String,
+    pub client: Client,
+}
+
+pub struct TestApp {
+    pub browser: Browser,
+    pub database_url: String,
+    _database: Database,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("TEST_POSTGRES_URL must be set in CI: the Postgres half may not be skipped");
+            }
+            static WARN: Once = Once::new();
+            WARN.call_once(|| {
+                eprintln!(
+                    "SKIPPED: Postgres tests (set TEST_POSTGRES_URL=postgres://… to run them)"
+                );
+            });
+            None
+        }
+    }
+}
+
+fn fresh_postgres_database(admin_url: &str) -> (String, String) {
+    let name = format!("pt_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = diesel::PgConnection::establish(admin_url)
+        .unwrap_or_else(|e| panic!("cannot reach TEST_POSTGRES_URL: {e}"));
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .expect("create test database");
+    let mut url = url::Url::parse(admin_url).expect("TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    (url.to_string(), name)
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Starts the real application on a free port with a database of its own. `None` when the
+/// Postgres half is skipped (never in CI).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed by `configure` (secure cookies, a fixed session key…).
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let (database_url, database) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("test.db");
+            (path.display().to_string(), Database::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url()?;
+            let (url, name) = fresh_postgres_database(&admin_url);
+            (url, Database::Postgres { admin_url, name })
+        }
+    };
+    let mut settings = test_settings(&database_url);
+    configure(&mut settings);
+    let address = start_server(settings).await;
+    Some(TestApp {
+        browser: Browser {
+            address,
+            client: client(),
+        },
+        database_url,
+        _database: database,
+    })
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        workers: Some(2),
+        pool_size: 4,
+        ..Settings::for_database(database_url)
+    }
+}
+
+/// Builds and starts an application; returns its base URL.
+pub async fn start_server(settings: Settings) -> String {
+    let app = Application::build(settings).await.expect("app starts");
+    let address = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+/// The `csrf_token` hidden field of a page.
+pub fn csrf_token_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_owned()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// Posts `fields` with the CSRF token of the page at `form_page`.
+    pub async fn post_form(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let csrf = csrf_token_in(&self.get_html(form_page).await);
+        let mut body: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        body.extend_from_slice(fields);
+        self.client
+            .post(self.url(action))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// First-run setup of account "Acme" with administrator "admin"; leaves the admin signed in.
+    pub async fn setup_admin(&self) -> Response {
+        let response = self
+            .post_form(
+                "/setup",
+                "/setup",
+                &[
+                    ("account", "Acme"),
+                    ("username", "admin"),
+                    ("display_name", "Ada Admin"),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_confirm", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 303, "setup redirects");
+        response
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_form(
+            "/login",
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.post_form("/tokens", "/logout", &[]).await
+    }
+}
+
+impl TestApp {
+    /// A second browser: its own cookie jar, same server.
+    pub fn new_browser(&self) -> Browser {
+        Browser {
+            address: self.address.clone(),
+            client: client(),
+        }
+    }
+
+    /// Runs `personal-tokens user add` against this app's database.
+    pub fn cli_add_user(&self, args: &[&str], password: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_personal-tokens"))
+            .args(["user", "add"])
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the binary");
+        // The command may refuse its arguments before reading stdin; that is its answer, not ours.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(password.as_bytes());
+        child.wait_with_output().expect("binary finishes")
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real application on a free port, against a fresh SQLite file and a
+//! fresh Postgres database. `both_backends!` emits a `sqlite` and a `postgres` test of each body.
+
+#[macro_use]
+mod helpers;
+
+mod cli;
+mod login;
+mod setup;
+mod web_basics;
