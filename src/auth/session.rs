@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::csrf;
 use crate::app::AppState;
+use crate::domain::token::PlainToken;
 use crate::domain::{User, UserId};
 use crate::store::users;
 use crate::web::WebError;
@@ -16,6 +17,7 @@ use crate::web::WebError;
 const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const REVEAL: &str = "reveal";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,6 +76,40 @@ pub fn take_flashes(session: &Session) -> Vec<Flash> {
         .remove_as::<Vec<Flash>>(FLASH)
         .and_then(Result::ok)
         .unwrap_or_default()
+}
+
+/// A new token waiting for its one reveal. The session cookie is encrypted (AES-GCM), and the
+/// entry is removed by the reveal page that shows it, so the clear token lives only until then.
+#[derive(Serialize, Deserialize)]
+struct PendingReveal {
+    name: String,
+    token: String,
+}
+
+pub struct Reveal {
+    pub name: String,
+    pub token: secrecy::SecretString,
+}
+
+pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result<(), WebError> {
+    session
+        .insert(
+            REVEAL,
+            PendingReveal {
+                name: name.to_owned(),
+                token: token.expose().to_owned(),
+            },
+        )
+        .map_err(|e| WebError::Internal(format!("session: {e}")))
+}
+
+/// Hands out the pending token once; every later call finds nothing.
+pub fn take_reveal(session: &Session) -> Option<Reveal> {
+    let pending = session.remove_as::<PendingReveal>(REVEAL)?.ok()?;
+    Some(Reveal {
+        name: pending.name,
+        token: secrecy::SecretString::from(pending.token),
+    })
 }
 
 /// The signed-in, active user of this request. Anyone else is sent to the sign-in page.

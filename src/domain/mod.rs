@@ -2,11 +2,17 @@
 //! that can only hold a valid value. Nothing in this module may import actix or diesel.
 
 pub mod error;
+pub mod expiry;
 pub mod ids;
+pub mod lifecycle;
+pub mod name;
 pub mod people;
+pub mod policy;
 pub mod role;
 pub mod sign_in;
+pub mod status;
 pub mod time;
+pub mod token;
 
 pub use error::DomainError;
 pub use ids::{AccountId, TokenId, UserId};

@@ -15,6 +15,9 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("the blocking task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A stored value no longer passes the rules it passed when written.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
     /// A unique index refused the row; the payload names what was taken (`username`, `name`).
     #[error("{0} is already taken")]
     Taken(&'static str),

@@ -7,6 +7,7 @@ pub mod error;
 pub mod rows;
 pub mod schema;
 pub mod secrets;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

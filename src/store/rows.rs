@@ -39,3 +39,24 @@ pub struct NewAuditEvent<'a> {
     pub detail: &'a str,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub account_id: String,
+    pub issuer_id: String,
+    pub name: String,
+    pub description: String,
+    pub role: String,
+    pub digest: Vec<u8>,
+    pub last_four: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub last_used_ip: Option<String>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub deleted_by: Option<String>,
+    pub notified_7d_at: Option<NaiveDateTime>,
+    pub notified_1d_at: Option<NaiveDateTime>,
+}

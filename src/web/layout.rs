@@ -2,8 +2,12 @@
 
 use actix_session::Session;
 
-use super::assets;
+use super::{WebError, assets};
+use crate::app::AppState;
 use crate::auth::session::{self, CurrentUser, Flash};
+use crate::domain::lifecycle::Visibility;
+use crate::domain::time;
+use crate::store::tokens;
 
 pub struct LayoutUser {
     pub display_name: String,
@@ -63,4 +67,18 @@ impl Layout {
         self.expiring_badge = expiring;
         self
     }
+}
+
+/// A signed-in page's layout, with the expiry badge looked up for this user.
+pub async fn signed_in_page(
+    state: &AppState,
+    current: &CurrentUser,
+    title: &str,
+) -> Result<Layout, WebError> {
+    let visibility = Visibility::of(&current.user);
+    let badge = state
+        .store
+        .run(move |conn| tokens::any_expiring_soon(conn, &visibility, time::now()))
+        .await?;
+    Ok(Layout::signed_in(current, title).with_badge(badge))
 }

@@ -4,11 +4,16 @@
 pub mod assets;
 pub mod error;
 pub mod first_run;
+pub mod format;
 pub mod forms;
 pub mod headers;
 pub mod layout;
 pub mod login;
 pub mod setup;
+pub mod token_delete;
+pub mod token_new;
+pub mod token_regenerate;
+pub mod token_reveal;
 pub mod tokens_list;
 
 use actix_web::{HttpResponse, web};
@@ -24,6 +29,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::sign_in))
         .route("/logout", web::post().to(login::sign_out))
         .route("/tokens", web::get().to(tokens_list::list_tokens))
+        .route("/tokens/new", web::get().to(token_new::new_token_form))
+        .route("/tokens/new", web::post().to(token_new::create_token))
+        .route("/tokens/reveal", web::get().to(token_reveal::reveal_token))
+        .route(
+            "/tokens/reveal",
+            web::post().to(token_reveal::acknowledge_reveal),
+        )
+        .route(
+            "/tokens/{id}/delete",
+            web::get().to(token_delete::delete_token_form),
+        )
+        .route(
+            "/tokens/{id}/delete",
+            web::post().to(token_delete::delete_token),
+        )
+        .route(
+            "/tokens/{id}/regenerate",
+            web::get().to(token_regenerate::regenerate_token_form),
+        )
+        .route(
+            "/tokens/{id}/regenerate",
+            web::post().to(token_regenerate::regenerate_token),
+        )
         .route("/favicon.ico", web::get().to(assets::favicon))
         .route("/static/{path:.*}", web::get().to(assets::asset))
         .default_service(web::to(not_found));

@@ -22,7 +22,8 @@ both_backends! {
         assert_eq!(location(&browser.login("erin", "engineer password 1").await), "/tokens");
         let page = browser.get_html("/tokens").await;
         assert!(page.contains("Erin Engineer"));
-        assert!(page.contains("Engineer of Acme"));
+        assert!(page.contains("<div class=\"account-name\">Acme</div>"));
+        assert!(page.contains("<span class=\"pill pill-role\">Engineer</span>"));
     }
 
     async fn user_add_creates_a_new_account_and_ends_first_run(app) {
@@ -34,7 +35,9 @@ both_backends! {
 
         assert_eq!(app.get("/setup").await.status().as_u16(), 404);
         assert_eq!(location(&app.login("hank", "a long admin password").await), "/tokens");
-        assert!(app.get_html("/tokens").await.contains("Administrator of Globex"));
+        let page = app.get_html("/tokens").await;
+        assert!(page.contains("<div class=\"account-name\">Globex</div>"));
+        assert!(page.contains("<span class=\"pill pill-role\">Administrator</span>"));
     }
 
     async fn user_add_explains_what_is_wrong(app) {

@@ -1,0 +1,480 @@
+//! Tokens: create within the account limit, list with filters, find, delete, regenerate.
+//! Every query is scoped by a `Visibility`, so a token outside it is simply not found.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use super::audit::{self, AuditEvent};
+use super::rows::TokenRow;
+use super::schema::{account_policies, tokens, users};
+use super::{AnyConnection, MultiBackend, StoreError, StoreResult, locked_transaction};
+use crate::domain::expiry::{self, WARNING_DAYS};
+use crate::domain::lifecycle::{NewToken, NewTokenInput, TokenFilter, TokenRecord, Visibility};
+use crate::domain::name::{TokenDescription, TokenName};
+use crate::domain::policy::TokenPolicy;
+use crate::domain::status::{StatusFilter, TokenStatus};
+use crate::domain::token::PlainToken;
+use crate::domain::{AccountId, DomainError, Role, TokenId, User, UserId};
+
+pub const TOKEN_CREATED: &str = "token_created";
+pub const TOKEN_REGENERATED: &str = "token_regenerated";
+pub const TOKEN_DELETED: &str = "token_deleted";
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+type StatusSql =
+    Box<dyn BoxableExpression<tokens::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// The SQL twin of `domain::status::status_at`; `status_sql_agrees_with_the_domain` checks them.
+fn status_sql(status: TokenStatus, now: NaiveDateTime) -> StatusSql {
+    match status {
+        TokenStatus::Deleted => Box::new(tokens::deleted_at.is_not_null()),
+        TokenStatus::Expired => Box::new(
+            tokens::deleted_at
+                .is_null()
+                .and(tokens::expires_at.le(now).assume_not_null()),
+        ),
+        TokenStatus::Active => Box::new(
+            tokens::deleted_at.is_null().and(
+                tokens::expires_at
+                    .is_null()
+                    .or(tokens::expires_at.gt(now).assume_not_null()),
+            ),
+        ),
+    }
+}
+
+fn visible(visibility: &Visibility) -> tokens::BoxedQuery<'static, MultiBackend> {
+    let query = tokens::table
+        .filter(tokens::account_id.eq(visibility.account().as_str().to_owned()))
+        .into_boxed();
+    match visibility {
+        Visibility::Account(_) => query,
+        Visibility::Issuer(_, issuer) => {
+            query.filter(tokens::issuer_id.eq(issuer.as_str().to_owned()))
+        }
+    }
+}
+
+/// `%` and `_` typed in a search are literal characters, not wildcards.
+fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn filtered(
+    visibility: &Visibility,
+    filter: &TokenFilter,
+    now: NaiveDateTime,
+) -> tokens::BoxedQuery<'static, MultiBackend> {
+    let mut query = visible(visibility);
+    if visibility.sees_whole_account()
+        && let Some(issuer) = &filter.issuer
+    {
+        query = query.filter(tokens::issuer_id.eq(issuer.as_str().to_owned()));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(tokens::role.eq(role.as_str()));
+    }
+    if let StatusFilter::Only(status) = filter.status {
+        query = query.filter(status_sql(status, now));
+    }
+    if let Some(needle) = &filter.name_contains {
+        query = query.filter(lower(tokens::name).like(like_pattern(needle)).escape('\\'));
+    }
+    query
+}
+
+fn issuer_names(
+    conn: &mut AnyConnection,
+    rows: &[TokenRow],
+) -> StoreResult<HashMap<String, String>> {
+    let mut ids: Vec<&str> = rows.iter().map(|row| row.issuer_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let names = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load::<(String, String)>(conn)?;
+    Ok(names.into_iter().collect())
+}
+
+fn to_records(conn: &mut AnyConnection, rows: Vec<TokenRow>) -> StoreResult<Vec<TokenRecord>> {
+    let names = issuer_names(conn, &rows)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let issuer_name = names.get(&row.issuer_id).cloned().unwrap_or_default();
+            to_record(row, issuer_name)
+        })
+        .collect())
+}
+
+fn to_record(row: TokenRow, issuer_name: String) -> TokenRecord {
+    TokenRecord {
+        id: TokenId::from_trusted(row.id),
+        issuer_id: UserId::from_trusted(row.issuer_id),
+        issuer_name,
+        name: row.name,
+        description: row.description,
+        role: Role::parse(&row.role).unwrap_or(Role::ReadOnly),
+        last_four: row.last_four,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        last_used_ip: row.last_used_ip,
+        deleted_at: row.deleted_at,
+    }
+}
+
+pub fn find_policy(conn: &mut AnyConnection, account: &AccountId) -> StoreResult<TokenPolicy> {
+    let found = account_policies::table
+        .filter(account_policies::account_id.eq(account.as_str()))
+        .select((
+            account_policies::max_lifetime_days,
+            account_policies::allow_never,
+            account_policies::max_tokens,
+        ))
+        .first::<(i32, bool, i32)>(conn)
+        .optional()?;
+    Ok(match found {
+        Some((max_lifetime_days, allow_never, max_tokens)) => TokenPolicy {
+            max_lifetime_days: u32::try_from(max_lifetime_days).unwrap_or(0),
+            allow_never,
+            max_tokens: u32::try_from(max_tokens).unwrap_or(0),
+        },
+        None => TokenPolicy::default(),
+    })
+}
+
+/// Non-deleted, unexpired tokens of the account: what the limit counts.
+pub fn count_live(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    now: NaiveDateTime,
+) -> StoreResult<i64> {
+    Ok(visible(&Visibility::Account(account.clone()))
+        .filter(status_sql(TokenStatus::Active, now))
+        .count()
+        .get_result(conn)?)
+}
+
+/// One page of the list, plus what the page shows around it.
+pub struct TokenPage {
+    pub tokens: Vec<TokenRecord>,
+    /// Tokens matching the filters, over all pages.
+    pub matching: i64,
+    /// Live tokens in the account, for "12 of 50 tokens".
+    pub live_in_account: i64,
+    pub policy: TokenPolicy,
+}
+
+pub fn list_tokens(
+    conn: &mut AnyConnection,
+    visibility: &Visibility,
+    filter: &TokenFilter,
+    page: i64,
+    per_page: i64,
+    now: NaiveDateTime,
+) -> StoreResult<TokenPage> {
+    let matching = filtered(visibility, filter, now).count().get_result(conn)?;
+    let rows = filtered(visibility, filter, now)
+        .select(TokenRow::as_select())
+        .order((tokens::created_at.desc(), tokens::id.desc()))
+        .limit(per_page)
+        .offset((page.max(1) - 1) * per_page)
+        .load(conn)?;
+    let tokens = to_records(conn, rows)?;
+    let live_in_account = count_live(conn, visibility.account(), now)?;
+    let policy = find_policy(conn, visibility.account())?;
+    Ok(TokenPage {
+        tokens,
+        matching,
+        live_in_account,
+        policy,
+    })
+}
+
+pub fn find_token(
+    conn: &mut AnyConnection,
+    visibility: &Visibility,
+    id: &TokenId,
+) -> StoreResult<Option<TokenRecord>> {
+    let row = visible(visibility)
+        .filter(tokens::id.eq(id.as_str().to_owned()))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(to_records(conn, row.into_iter().collect())?.pop())
+}
+
+/// True when a live token the viewer can see expires within the warning window (the "!" badge).
+pub fn any_expiring_soon(
+    conn: &mut AnyConnection,
+    visibility: &Visibility,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let soon = now + TimeDelta::days(WARNING_DAYS);
+    let query = visible(visibility)
+        .filter(tokens::deleted_at.is_null())
+        .filter(tokens::expires_at.gt(now).assume_not_null())
+        .filter(tokens::expires_at.le(soon).assume_not_null())
+        .select(tokens::id)
+        .limit(1);
+    Ok(query.first::<String>(conn).optional()?.is_some())
+}
+
+/// Everyone who may appear in the "issued by" filter of an account.
+pub fn list_issuers(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+) -> StoreResult<Vec<(UserId, String)>> {
+    let rows = users::table
+        .filter(users::account_id.eq(account.as_str()))
+        .order(users::display_name.asc())
+        .select((users::id, users::display_name))
+        .load::<(String, String)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| (UserId::from_trusted(id), name))
+        .collect())
+}
+
+pub enum CreateOutcome {
+    Created(TokenRecord),
+    Invalid(Vec<DomainError>),
+    LimitReached(u32),
+}
+
+fn name_taken() -> DomainError {
+    DomainError::new(
+        "name",
+        "You already have a token with this name. Choose another name.",
+    )
+}
+
+fn insert_token(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    issuer: &UserId,
+    new: &NewToken,
+    secret: &PlainToken,
+    now: NaiveDateTime,
+) -> StoreResult<TokenRow> {
+    let row = TokenRow {
+        id: TokenId::generate().to_string(),
+        account_id: account.to_string(),
+        issuer_id: issuer.to_string(),
+        name: new.name.as_str().to_owned(),
+        description: new.description.as_str().to_owned(),
+        role: new.role.as_str().to_owned(),
+        digest: secret.digest().as_bytes().to_vec(),
+        last_four: secret.last_four(),
+        created_at: now,
+        expires_at: new.expires_at,
+        last_used_at: None,
+        last_used_ip: None,
+        deleted_at: None,
+        deleted_by: None,
+        notified_7d_at: None,
+        notified_1d_at: None,
+    };
+    diesel::insert_into(tokens::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| {
+            if super::error::is_unique_violation(&e) {
+                StoreError::Taken("name")
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(row)
+}
+
+fn live_name_exists(conn: &mut AnyConnection, issuer: &UserId, name: &str) -> StoreResult<bool> {
+    let query = tokens::table
+        .filter(tokens::issuer_id.eq(issuer.as_str()))
+        .filter(tokens::name.eq(name))
+        .filter(tokens::deleted_at.is_null())
+        .select(tokens::id);
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
+}
+
+fn lock_key(account: &AccountId) -> String {
+    format!("account-tokens:{account}")
+}
+
+/// Creates a token for `creator` if every rule holds. The policy is read and the limit counted
+/// under the account's write lock, so concurrent creates cannot overshoot it.
+pub fn create_token(
+    conn: &mut AnyConnection,
+    creator: &User,
+    input: &NewTokenInput,
+    secret: &PlainToken,
+    now: NaiveDateTime,
+    ip: Option<&str>,
+) -> StoreResult<CreateOutcome> {
+    let account = &creator.account_id;
+    locked_transaction(conn, &lock_key(account), |conn| {
+        let policy = find_policy(conn, account)?;
+        let new = match NewToken::parse(input, creator.role, &policy, now) {
+            Ok(new) => new,
+            Err(errors) => return Ok(CreateOutcome::Invalid(errors)),
+        };
+        if live_name_exists(conn, &creator.id, new.name.as_str())? {
+            return Ok(CreateOutcome::Invalid(vec![name_taken()]));
+        }
+        if count_live(conn, account, now)? >= i64::from(policy.max_tokens) {
+            return Ok(CreateOutcome::LimitReached(policy.max_tokens));
+        }
+        let row = insert_token(conn, account, &creator.id, &new, secret, now)?;
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(account.as_str()),
+                actor_id: Some(creator.id.as_str()),
+                kind: TOKEN_CREATED,
+                subject: &row.id,
+                ip,
+                detail: &row.name,
+            },
+        )?;
+        Ok(CreateOutcome::Created(to_record(
+            row,
+            creator.display_name.clone(),
+        )))
+    })
+}
+
+pub enum DeleteOutcome {
+    Deleted(TokenRecord),
+    AlreadyDeleted(TokenRecord),
+    NotFound,
+}
+
+/// Soft-deletes a token the actor can see: it stops authenticating at once, the row stays.
+pub fn delete_token(
+    conn: &mut AnyConnection,
+    actor: &User,
+    id: &TokenId,
+    now: NaiveDateTime,
+    ip: Option<&str>,
+) -> StoreResult<DeleteOutcome> {
+    let visibility = Visibility::of(actor);
+    conn.transaction(|conn| {
+        let Some(token) = find_token(conn, &visibility, id)? else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        // The condition on deleted_at makes a concurrent second delete a no-op, not a rewrite.
+        let changed = diesel::update(
+            tokens::table
+                .filter(tokens::id.eq(id.as_str()))
+                .filter(tokens::deleted_at.is_null()),
+        )
+        .set((
+            tokens::deleted_at.eq(now),
+            tokens::deleted_by.eq(actor.id.as_str()),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(DeleteOutcome::AlreadyDeleted(token));
+        }
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(actor.account_id.as_str()),
+                actor_id: Some(actor.id.as_str()),
+                kind: TOKEN_DELETED,
+                subject: id.as_str(),
+                ip,
+                detail: &token.name,
+            },
+        )?;
+        Ok(DeleteOutcome::Deleted(TokenRecord {
+            deleted_at: Some(now),
+            ..token
+        }))
+    })
+}
+
+pub enum RegenerateOutcome {
+    Regenerated(TokenRecord),
+    Deleted(TokenRecord),
+    LimitReached(u32),
+    NotFound,
+}
+
+/// Replaces a token's secret: the old one is deleted, a new one with the same name,
+/// description, role and issuer gets the same lifetime again (capped by the policy).
+pub fn regenerate_token(
+    conn: &mut AnyConnection,
+    actor: &User,
+    id: &TokenId,
+    secret: &PlainToken,
+    now: NaiveDateTime,
+    ip: Option<&str>,
+) -> StoreResult<RegenerateOutcome> {
+    let visibility = Visibility::of(actor);
+    let account = &actor.account_id;
+    locked_transaction(conn, &lock_key(account), |conn| {
+        let Some(old) = find_token(conn, &visibility, id)? else {
+            return Ok(RegenerateOutcome::NotFound);
+        };
+        if old.deleted_at.is_some() {
+            return Ok(RegenerateOutcome::Deleted(old));
+        }
+        let policy = find_policy(conn, account)?;
+        // An expired token does not count against the limit; its successor would.
+        if old.status_at(now) == TokenStatus::Expired
+            && count_live(conn, account, now)? >= i64::from(policy.max_tokens)
+        {
+            return Ok(RegenerateOutcome::LimitReached(policy.max_tokens));
+        }
+        diesel::update(tokens::table.filter(tokens::id.eq(old.id.as_str())))
+            .set((
+                tokens::deleted_at.eq(now),
+                tokens::deleted_by.eq(actor.id.as_str()),
+            ))
+            .execute(conn)?;
+        let corrupt = |e: DomainError| StoreError::Corrupt(format!("token {}: {e}", old.id));
+        let new = NewToken {
+            name: TokenName::parse(&old.name).map_err(corrupt)?,
+            description: TokenDescription::parse(&old.description).map_err(corrupt)?,
+            role: old.role,
+            expires_at: expiry::regenerated_expiry(old.created_at, old.expires_at, now, &policy),
+        };
+        let row = insert_token(conn, account, &old.issuer_id, &new, secret, now)?;
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(account.as_str()),
+                actor_id: Some(actor.id.as_str()),
+                kind: TOKEN_REGENERATED,
+                subject: &row.id,
+                ip,
+                detail: &format!("{} (replaces {})", row.name, old.id),
+            },
+        )?;
+        Ok(RegenerateOutcome::Regenerated(to_record(
+            row,
+            old.issuer_name,
+        )))
+    })
+}

@@ -1,0 +1,73 @@
+//! How dates and token rows read on the pages. All times are UTC and say so.
+
+use chrono::NaiveDateTime;
+
+use crate::domain::lifecycle::TokenRecord;
+use crate::domain::status::TokenStatus;
+
+pub fn date(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+pub fn datetime(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn iso(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A token as a table row or a confirmation page shows it.
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub masked: String,
+    pub role_label: &'static str,
+    pub issuer_name: String,
+    pub created: String,
+    pub created_title: String,
+    pub last_used: String,
+    pub last_used_title: String,
+    pub expires: String,
+    pub expires_title: String,
+    /// "expires in N days" when within the warning window.
+    pub expires_soon: Option<String>,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub is_deleted: bool,
+}
+
+impl TokenView {
+    pub fn new(token: &TokenRecord, now: NaiveDateTime) -> Self {
+        let status = token.status_at(now);
+        Self {
+            id: token.id.to_string(),
+            name: token.name.clone(),
+            description: token.description.clone(),
+            masked: token.masked(),
+            role_label: token.role.label(),
+            issuer_name: token.issuer_name.clone(),
+            created: date(token.created_at),
+            created_title: datetime(token.created_at),
+            last_used: token
+                .last_used_at
+                .map(date)
+                .unwrap_or_else(|| "Never".into()),
+            last_used_title: match (token.last_used_at, &token.last_used_ip) {
+                (Some(at), Some(ip)) => format!("{} from {ip}", datetime(at)),
+                (Some(at), None) => datetime(at),
+                _ => String::new(),
+            },
+            expires: token.expires_at.map(date).unwrap_or_else(|| "Never".into()),
+            expires_title: token.expires_at.map(datetime).unwrap_or_default(),
+            expires_soon: token.days_left_if_soon(now).map(|days| match days {
+                1 => "expires in 1 day".to_owned(),
+                n => format!("expires in {n} days"),
+            }),
+            status: status.as_str(),
+            status_label: status.label(),
+            is_deleted: status == TokenStatus::Deleted,
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The add form: name, description, expiry, role up to the creator's own.
+
+use actix_web::http::StatusCode;
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::forms::{self, CsrfForm, FieldErrors};
+use super::layout::{self, Layout};
+use super::login::client_ip;
+use super::{WebError, see_other};
+use crate::app::AppState;
+use crate::auth::session::{self, CurrentUser};
+use crate::domain::expiry::{self, ExpiryChoice};
+use crate::domain::lifecycle::NewTokenInput;
+use crate::domain::policy::TokenPolicy;
+use crate::domain::token::PlainToken;
+use crate::domain::{Role, time};
+use crate::store::tokens::{self, CreateOutcome};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewTokenForm {
+    name: String,
+    description: String,
+    expires_in: String,
+    expires_at: String,
+    role: String,
+}
+
+impl From<&NewTokenForm> for NewTokenInput {
+    fn from(form: &NewTokenForm) -> Self {
+        Self {
+            expiry: ExpiryChoice::parse(&form.expires_in, &form.expires_at),
+            name: form.name.clone(),
+            description: form.description.clone(),
+            role: form.role.clone(),
+        }
+    }
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens/new.html")]
+struct NewTokenPage {
+    layout: Layout,
+    name: String,
+    description: String,
+    expires_at: String,
+    expiry_choices: Vec<Choice>,
+    roles: Vec<Choice>,
+    errors: FieldErrors,
+    form_error: Option<String>,
+    min_date: String,
+    max_date: String,
+}
+
+/// Defaults for a blank form: 30 days, and the least-privileged role.
+const DEFAULT_EXPIRES_IN: &str = "30";
+
+fn page(
+    layout: Layout,
+    policy: &TokenPolicy,
+    creator: Role,
+    form: NewTokenForm,
+    errors: FieldErrors,
+    form_error: Option<String>,
+) -> NewTokenPage {
+    let now = time::now();
+    let expires_in = if form.expires_in.is_empty() {
+        DEFAULT_EXPIRES_IN.to_owned()
+    } else {
+        form.expires_in
+    };
+    NewTokenPage {
+        layout,
+        expiry_choices: expiry::choices(policy)
+            .into_iter()
+            .map(|(value, label)| Choice {
+                selected: value == expires_in,
+                value,
+                label,
+            })
+            .collect(),
+        roles: creator
+            .grantable()
+            .map(|role| Choice {
+                value: role.as_str().into(),
+                label: role.label().into(),
+                selected: role.as_str() == form.role
+                    || (form.role.is_empty() && role == Role::ReadOnly),
+            })
+            .collect(),
+        name: form.name,
+        description: form.description,
+        expires_at: form.expires_at,
+        errors,
+        form_error,
+        min_date: (now + chrono::TimeDelta::days(1))
+            .format("%Y-%m-%d")
+            .to_string(),
+        max_date: (now + chrono::TimeDelta::days(i64::from(policy.max_lifetime_days)))
+            .format("%Y-%m-%d")
+            .to_string(),
+    }
+}
+
+pub async fn new_token_form(
+    state: Data<AppState>,
+    current: CurrentUser,
+) -> Result<HttpResponse, WebError> {
+    let account = current.user.account_id.clone();
+    let policy = state
+        .store
+        .run(move |conn| tokens::find_policy(conn, &account))
+        .await?;
+    let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
+    forms::ok(&page(
+        layout,
+        &policy,
+        current.user.role,
+        NewTokenForm::default(),
+        FieldErrors::default(),
+        None,
+    ))
+}
+
+pub async fn create_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    current: CurrentUser,
+    CsrfForm(form): CsrfForm<NewTokenForm>,
+) -> Result<HttpResponse, WebError> {
+    let ip = client_ip(&req);
+    let secret = PlainToken::generate();
+    let input = NewTokenInput::from(&form);
+    let creator = current.user.clone();
+    let (outcome, secret, policy) = state
+        .store
+        .run(move |conn| {
+            let outcome =
+                tokens::create_token(conn, &creator, &input, &secret, time::now(), Some(&ip))?;
+            let policy = tokens::find_policy(conn, &creator.account_id)?;
+            Ok((outcome, secret, policy))
+        })
+        .await?;
+
+    let (status, errors, form_error) = match outcome {
+        CreateOutcome::Created(token) => {
+            session::stash_reveal(&current.session, &token.name, &secret)?;
+            return Ok(see_other("/tokens/reveal"));
+        }
+        CreateOutcome::Invalid(found) => {
+            let mut errors = FieldErrors::default();
+            found.into_iter().for_each(|e| errors.push(e));
+            (StatusCode::BAD_REQUEST, errors, None)
+        }
+        CreateOutcome::LimitReached(max) => (
+            StatusCode::CONFLICT,
+            FieldErrors::default(),
+            Some(format!(
+                "This account already has {max} active tokens, the most it allows. \
+                 Delete a token you no longer need, then try again."
+            )),
+        ),
+    };
+    let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
+    forms::render(
+        status,
+        &page(layout, &policy, current.user.role, form, errors, form_error),
+    )
+}
