@@ -87,6 +87,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::forms::form_config())
+                .configure(crate::api::routes)
                 .configure(web::routes)
                 .wrap(from_fn(web::first_run::lead_to_setup))
                 .wrap(session)

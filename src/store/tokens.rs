@@ -7,15 +7,16 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::audit::{self, AuditEvent};
-use super::rows::TokenRow;
-use super::schema::{account_policies, tokens, users};
+use super::rows::{AccountRow, TokenRow, UserRow};
+use super::schema::{account_policies, accounts, tokens, users};
 use super::{AnyConnection, MultiBackend, StoreError, StoreResult, locked_transaction};
+use crate::domain::credential::{Credential, LAST_USED_INTERVAL_SECONDS};
 use crate::domain::expiry::{self, WARNING_DAYS};
 use crate::domain::lifecycle::{NewToken, NewTokenInput, TokenFilter, TokenRecord, Visibility};
 use crate::domain::name::{TokenDescription, TokenName};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::status::{StatusFilter, TokenStatus};
-use crate::domain::token::PlainToken;
+use crate::domain::token::{PlainToken, TokenDigest};
 use crate::domain::{AccountId, DomainError, Role, TokenId, User, UserId};
 
 pub const TOKEN_CREATED: &str = "token_created";
@@ -477,4 +478,70 @@ pub fn regenerate_token(
             old.issuer_name,
         )))
     })
+}
+
+/// The token with this digest and its issuer, by the unique digest index. One query.
+pub fn find_credential_by_digest(
+    conn: &mut AnyConnection,
+    digest: &TokenDigest,
+) -> StoreResult<Option<Credential>> {
+    let found = tokens::table
+        .inner_join(users::table.on(users::id.eq(tokens::issuer_id)))
+        .inner_join(accounts::table.on(accounts::id.eq(tokens::account_id)))
+        .filter(tokens::digest.eq(digest.as_bytes()))
+        .select((
+            (
+                tokens::id,
+                tokens::name,
+                tokens::role,
+                tokens::expires_at,
+                tokens::deleted_at,
+                tokens::last_used_at,
+            ),
+            UserRow::as_select(),
+            AccountRow::as_select(),
+        ))
+        .first::<(CredentialColumns, UserRow, AccountRow)>(conn)
+        .optional()?;
+    Ok(found.map(
+        |((id, name, role, expires_at, deleted_at, last_used_at), user, account)| Credential {
+            token_id: TokenId::from_trusted(id),
+            token_name: name,
+            token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
+            expires_at,
+            deleted_at,
+            last_used_at,
+            issuer: super::users::to_user(user, account),
+        },
+    ))
+}
+
+type CredentialColumns = (
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// Records a use unless one was recorded within the interval. The condition lives in the
+/// UPDATE itself, so concurrent requests write once, not once each.
+pub fn record_use(
+    conn: &mut AnyConnection,
+    id: &TokenId,
+    now: NaiveDateTime,
+    ip: &str,
+) -> StoreResult<()> {
+    let due_before = now - TimeDelta::seconds(LAST_USED_INTERVAL_SECONDS);
+    diesel::update(
+        tokens::table.filter(tokens::id.eq(id.as_str())).filter(
+            tokens::last_used_at
+                .is_null()
+                .or(tokens::last_used_at.le(due_before).assume_not_null()),
+        ),
+    )
+    .set((tokens::last_used_at.eq(now), tokens::last_used_ip.eq(ip)))
+    .execute(conn)?;
+    Ok(())
 }

@@ -23,7 +23,7 @@ pub struct NewUser {
     pub role: Role,
 }
 
-fn to_user(row: UserRow, account: AccountRow) -> User {
+pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {
     User {
         id: UserId::from_trusted(row.id),
         account_id: AccountId::from_trusted(row.account_id),

@@ -4,6 +4,7 @@
 #[macro_use]
 mod helpers;
 
+mod api_tokens;
 mod cli;
 mod login;
 mod setup;

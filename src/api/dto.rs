@@ -1,0 +1,217 @@
+//! What the API reads and writes. These types exist for the wire and the OpenAPI description;
+//! they are built from domain types, never stored.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::domain::Role;
+use crate::domain::lifecycle::TokenRecord;
+use crate::domain::status::TokenStatus;
+
+fn rfc3339(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleDto {
+    Admin,
+    Engineer,
+    ReadOnly,
+}
+
+impl From<Role> for RoleDto {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => Self::Admin,
+            Role::Engineer => Self::Engineer,
+            Role::ReadOnly => Self::ReadOnly,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusDto {
+    Active,
+    Expired,
+    Deleted,
+}
+
+impl From<TokenStatus> for StatusDto {
+    fn from(status: TokenStatus) -> Self {
+        match status {
+            TokenStatus::Active => Self::Active,
+            TokenStatus::Expired => Self::Expired,
+            TokenStatus::Deleted => Self::Deleted,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IssuerDto {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// A token as listed: never its secret, only the masked form.
+#[derive(Serialize, ToSchema)]
+pub struct TokenDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// `ptk_…` and the last four characters.
+    pub masked: String,
+    pub role: RoleDto,
+    pub issuer: IssuerDto,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Absent when the token never expires.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    /// Absent when the token was never used.
+    #[schema(format = DateTime)]
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
+    pub status: StatusDto,
+}
+
+impl TokenDto {
+    pub fn new(token: &TokenRecord, now: NaiveDateTime) -> Self {
+        Self {
+            id: token.id.to_string(),
+            name: token.name.clone(),
+            description: token.description.clone(),
+            masked: token.masked(),
+            role: token.role.into(),
+            issuer: IssuerDto {
+                id: token.issuer_id.to_string(),
+                display_name: token.issuer_name.clone(),
+            },
+            created_at: rfc3339(token.created_at),
+            expires_at: token.expires_at.map(rfc3339),
+            last_used_at: token.last_used_at.map(rfc3339),
+            last_used_ip: token.last_used_ip.clone(),
+            deleted_at: token.deleted_at.map(rfc3339),
+            status: token.status_at(now).into(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenListResponse {
+    pub tokens: Vec<TokenDto>,
+    pub page: i64,
+    pub per_page: i64,
+    /// Tokens matching the filters, over all pages.
+    pub total: i64,
+    /// Active tokens in the account, counted against `max_tokens`.
+    pub live_in_account: i64,
+    pub max_tokens: u32,
+}
+
+/// Filters of `GET /api/v1/tokens`, as on the list page. Unknown values are a 400.
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct ListTokensQuery {
+    /// A user id (administrators only; others see only their own tokens anyway).
+    pub issuer: Option<String>,
+    /// `admin`, `engineer` or `read_only`.
+    pub role: Option<String>,
+    /// `all`, `active`, `expired` or `deleted`.
+    pub status: Option<String>,
+    /// Part of the name, any case.
+    pub q: Option<String>,
+    /// From 1.
+    pub page: Option<i64>,
+}
+
+/// A new token. Give exactly one of `expires_in_days`, `expires_at` or `never: true`.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateTokenRequest {
+    /// 1–100 characters, unique among your live tokens.
+    pub name: String,
+    /// Up to 500 characters.
+    #[serde(default)]
+    pub description: String,
+    /// Lifetime in days, at most the account's longest (365 by default).
+    pub expires_in_days: Option<u32>,
+    /// A date (`YYYY-MM-DD`); the token expires at 00:00 UTC that day.
+    #[schema(format = Date)]
+    pub expires_at: Option<String>,
+    /// A token that never expires, where the account allows it.
+    #[serde(default)]
+    pub never: bool,
+    /// No higher than the calling token's effective role.
+    pub role: RoleDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedTokenResponse {
+    /// The token itself. Shown this once: only its digest is stored.
+    pub token: String,
+    #[serde(flatten)]
+    pub details: TokenDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountDto {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: RoleDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CallerTokenDto {
+    pub id: String,
+    pub name: String,
+    pub role: RoleDto,
+    /// The lower of the token's role and its owner's current role: what this call may do.
+    pub effective_role: RoleDto,
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub account: AccountDto,
+    pub user: UserDto,
+    pub token: CallerTokenDto,
+}
+
+impl MeResponse {
+    pub fn new(caller: &crate::domain::credential::Caller) -> Self {
+        let credential = &caller.credential;
+        let user = &credential.issuer;
+        Self {
+            account: AccountDto {
+                id: user.account_id.to_string(),
+                name: user.account_name.clone(),
+            },
+            user: UserDto {
+                id: user.id.to_string(),
+                username: user.username.clone(),
+                display_name: user.display_name.clone(),
+                role: user.role.into(),
+            },
+            token: CallerTokenDto {
+                id: credential.token_id.to_string(),
+                name: credential.token_name.clone(),
+                role: credential.token_role.into(),
+                effective_role: caller.effective_role.into(),
+                expires_at: credential.expires_at.map(rfc3339),
+            },
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The API's one error type and its one mapping: a status, a `WWW-Authenticate` challenge where
+//! RFC 6750 wants one, and a JSON body `{"error": "...", "message": "..."}`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing, malformed, unknown, expired or deleted token.
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+    #[error("insufficient scope: {0}")]
+    InsufficientScope(String),
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unprocessable: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `invalid_token`, `insufficient_scope`, `not_found`, `bad_request`,
+    /// `conflict`, `invalid_field`, `internal`.
+    pub error: &'static str,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The request field at fault, for `invalid_field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (error, message, field) = match self {
+            Self::InvalidToken(message) => ("invalid_token", (*message).to_owned(), None),
+            Self::InsufficientScope(message) => ("insufficient_scope", message.clone(), None),
+            Self::NotFound => (
+                "not_found",
+                "No such token, or you may not see it.".to_owned(),
+                None,
+            ),
+            Self::BadRequest(message) => ("bad_request", message.clone(), None),
+            Self::Conflict(message) => ("conflict", message.clone(), None),
+            Self::Invalid { field, message } => ("invalid_field", message.clone(), Some(*field)),
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "API request failed");
+                (
+                    "internal",
+                    "The server could not complete this request.".to_owned(),
+                    None,
+                )
+            }
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((CACHE_CONTROL, "no-store"));
+        match self {
+            Self::InvalidToken(_) => {
+                response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            Self::InsufficientScope(_) => {
+                response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope""#));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
+            error,
+            message,
+            field,
+        })
+    }
+}

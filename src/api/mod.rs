@@ -1,0 +1,78 @@
+//! The JSON API under `/api/v1`, authenticated by personal tokens. Handlers parse, make one
+//! store call, and answer; errors go through `ApiError` only.
+
+pub mod dto;
+pub mod error;
+pub mod me;
+pub mod tokens;
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Personal Tokens API",
+        description = "Authenticate with `Authorization: Bearer ptk_…`. Errors are JSON `{\"error\", \"message\"}`."
+    ),
+    paths(me::me, tokens::list_tokens, tokens::create_token, tokens::delete_token),
+    modifiers(&BearerAuth),
+    tags((name = "tokens", description = "Personal tokens"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Bodies larger than this are not token requests.
+const JSON_LIMIT_BYTES: usize = 16 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT_BYTES)
+                    .error_handler(|error, _req| {
+                        ApiError::BadRequest(format!(
+                            "The request body is not valid JSON for this call: {error}"
+                        ))
+                        .into()
+                    }),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|error, _req| {
+                ApiError::BadRequest(format!("The query string is not valid: {error}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .route("/me", web::get().to(me::me))
+            .route("/tokens", web::get().to(tokens::list_tokens))
+            .route("/tokens", web::post().to(tokens::create_token))
+            .route("/tokens/{id}", web::delete().to(tokens::delete_token))
+            .route("/openapi.json", web::get().to(openapi_json))
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

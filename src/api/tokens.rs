@@ -1,0 +1,257 @@
+//! `/api/v1/tokens`: list, create, delete, with the same rules and limit as the pages.
+
+use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+
+use super::dto::{
+    CreateTokenRequest, CreatedTokenResponse, ListTokensQuery, TokenDto, TokenListResponse,
+};
+use super::error::{ApiError, ErrorBody};
+use crate::app::AppState;
+use crate::auth::bearer::ApiCaller;
+use crate::domain::credential::Caller;
+use crate::domain::expiry::ExpiryChoice;
+use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter};
+use crate::domain::name::NAME_MAX;
+use crate::domain::status::StatusFilter;
+use crate::domain::token::PlainToken;
+use crate::domain::{DomainError, Role, TokenId, UserId, time};
+use crate::store::tokens::{self, CreateOutcome, DeleteOutcome};
+use crate::web::login::client_ip;
+
+fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {
+    if caller.may(needed) {
+        Ok(())
+    } else {
+        Err(ApiError::InsufficientScope(format!(
+            "This token's role ({}) may not do this; it needs {} or higher.",
+            caller.effective_role.as_str(),
+            needed.as_str()
+        )))
+    }
+}
+
+impl ListTokensQuery {
+    fn parse(&self) -> Result<(TokenFilter, i64), ApiError> {
+        let bad =
+            |what: &str, value: &str| ApiError::BadRequest(format!("Unknown {what} `{value}`."));
+        let issuer = match self.issuer.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(UserId::parse(raw).ok_or_else(|| bad("issuer", raw))?),
+        };
+        let role = match self.role.as_deref() {
+            None | Some("") | Some("all") => None,
+            Some(raw) => Some(Role::parse(raw).ok_or_else(|| bad("role", raw))?),
+        };
+        let status = match self.status.as_deref() {
+            None => StatusFilter::All,
+            Some(raw) => StatusFilter::parse(raw).ok_or_else(|| bad("status", raw))?,
+        };
+        let q: String = self
+            .q
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(NAME_MAX)
+            .collect();
+        let page = self.page.unwrap_or(1);
+        if page < 1 {
+            return Err(ApiError::BadRequest("`page` counts from 1.".into()));
+        }
+        let filter = TokenFilter {
+            issuer,
+            role,
+            status,
+            name_contains: (!q.is_empty()).then_some(q),
+        };
+        Ok((filter, page))
+    }
+}
+
+/// Tokens the caller may see (an administrator's: the account's; anyone else's: their own),
+/// newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "tokens",
+    params(ListTokensQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of tokens", body = TokenListResponse),
+        (status = 400, description = "An unknown filter value", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+    )
+)]
+pub async fn list_tokens(
+    state: Data<AppState>,
+    ApiCaller(caller): ApiCaller,
+    query: Query<ListTokensQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, page) = query.parse()?;
+    let visibility = caller.visibility();
+    let now = time::now();
+    let listing = state
+        .store
+        .run(move |conn| {
+            tokens::list_tokens(conn, &visibility, &filter, page, TOKENS_PER_PAGE, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TokenListResponse {
+        tokens: listing
+            .tokens
+            .iter()
+            .map(|t| TokenDto::new(t, now))
+            .collect(),
+        page,
+        per_page: TOKENS_PER_PAGE,
+        total: listing.matching,
+        live_in_account: listing.live_in_account,
+        max_tokens: listing.policy.max_tokens,
+    }))
+}
+
+impl CreateTokenRequest {
+    fn expiry(&self) -> Result<ExpiryChoice, DomainError> {
+        let field = "expires_in_days";
+        match (self.expires_in_days, self.expires_at.as_deref(), self.never) {
+            (Some(0), None, false) => Err(DomainError::new(
+                field,
+                "expires_in_days must be at least 1.",
+            )),
+            (Some(days), None, false) => Ok(ExpiryChoice::Days(days)),
+            (None, Some(date), false) => NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .map(ExpiryChoice::Custom)
+                .map_err(|_| {
+                    DomainError::new("expires_at", "expires_at must be a date as YYYY-MM-DD.")
+                }),
+            (None, None, true) => Ok(ExpiryChoice::Never),
+            (None, None, false) => Err(DomainError::new(
+                field,
+                "Give one of expires_in_days, expires_at or never: true.",
+            )),
+            _ => Err(DomainError::new(
+                field,
+                "Give only one of expires_in_days, expires_at or never: true.",
+            )),
+        }
+    }
+}
+
+/// The API names the form's `expires_in` field `expires_in_days`.
+fn invalid(error: DomainError) -> ApiError {
+    let field = if error.field == "expires_in" {
+        "expires_in_days"
+    } else {
+        error.field
+    };
+    ApiError::Invalid {
+        field,
+        message: error.message,
+    }
+}
+
+/// Creates a token for the calling token's owner. The answer holds the token itself, once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "tokens",
+    request_body = CreateTokenRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `token` is shown only in this answer", body = CreatedTokenResponse),
+        (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 409, description = "The account's token limit is reached", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule", body = ErrorBody),
+    )
+)]
+pub async fn create_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    ApiCaller(caller): ApiCaller,
+    body: Json<CreateTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require(&caller, Role::Engineer)?;
+    let input = NewTokenInput {
+        expiry: body.expiry(),
+        name: body.name.clone(),
+        description: body.description.clone(),
+        role: role_of(body.role).as_str().to_owned(),
+    };
+    let creator = caller.acting_user();
+    let ip = client_ip(&req);
+    let secret = PlainToken::generate();
+    let now = time::now();
+    let (outcome, secret) = state
+        .store
+        .run(move |conn| {
+            let outcome = tokens::create_token(conn, &creator, &input, &secret, now, Some(&ip))?;
+            Ok((outcome, secret))
+        })
+        .await?;
+    match outcome {
+        CreateOutcome::Created(token) => Ok(HttpResponse::Created().json(CreatedTokenResponse {
+            token: secret.expose().to_owned(),
+            details: TokenDto::new(&token, now),
+        })),
+        CreateOutcome::Invalid(errors) => Err(errors
+            .into_iter()
+            .next()
+            .map(invalid)
+            .unwrap_or_else(|| ApiError::BadRequest("The token was refused.".into()))),
+        CreateOutcome::LimitReached(max) => Err(ApiError::Conflict(format!(
+            "The account already has {max} active tokens, the most it allows."
+        ))),
+    }
+}
+
+fn role_of(role: super::dto::RoleDto) -> Role {
+    match role {
+        super::dto::RoleDto::Admin => Role::Admin,
+        super::dto::RoleDto::Engineer => Role::Engineer,
+        super::dto::RoleDto::ReadOnly => Role::ReadOnly,
+    }
+}
+
+/// Deletes a token (the row stays, with status `deleted`); it stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = TokenDto),
+        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+        (status = 409, description = "Already deleted", body = ErrorBody),
+    )
+)]
+pub async fn delete_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    ApiCaller(caller): ApiCaller,
+    path: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require(&caller, Role::Engineer)?;
+    let id = TokenId::parse(&path).ok_or(ApiError::NotFound)?;
+    let actor = caller.acting_user();
+    let ip = client_ip(&req);
+    let now = time::now();
+    let outcome = state
+        .store
+        .run(move |conn| tokens::delete_token(conn, &actor, &id, now, Some(&ip)))
+        .await?;
+    match outcome {
+        DeleteOutcome::Deleted(token) => Ok(HttpResponse::Ok().json(TokenDto::new(&token, now))),
+        DeleteOutcome::AlreadyDeleted(token) => Err(ApiError::Conflict(format!(
+            "Token {} was already deleted.",
+            token.name
+        ))),
+        DeleteOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}

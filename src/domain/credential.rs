@@ -1,0 +1,149 @@
+//! Deciding whether a presented token may act, once the store has found it by digest.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::lifecycle::Visibility;
+use super::status::{TokenStatus, status_at};
+use super::{Role, TokenId, User};
+
+/// Last use is written at most this often per token, so a busy token is not a write per request.
+pub const LAST_USED_INTERVAL_SECONDS: i64 = 60;
+
+/// A stored token found by its digest, with its issuer as they are now.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub token_id: TokenId,
+    pub token_name: String,
+    pub token_role: Role,
+    pub expires_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub issuer: User,
+}
+
+/// Why a found token may not act. Each is a 401 `invalid_token`; the reason goes in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Deleted,
+    Expired,
+    IssuerInactive,
+}
+
+/// A token allowed to act, and with what rights.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub credential: Credential,
+    /// The lower of the token's role and its issuer's current role.
+    pub effective_role: Role,
+}
+
+impl Credential {
+    pub fn authorize(self, now: NaiveDateTime) -> Result<Caller, Refusal> {
+        match status_at(self.deleted_at, self.expires_at, now) {
+            TokenStatus::Deleted => return Err(Refusal::Deleted),
+            TokenStatus::Expired => return Err(Refusal::Expired),
+            TokenStatus::Active => {}
+        }
+        if !self.issuer.active {
+            return Err(Refusal::IssuerInactive);
+        }
+        let effective_role = self.token_role.min(self.issuer.role);
+        Ok(Caller {
+            credential: self,
+            effective_role,
+        })
+    }
+
+    /// True when the last recorded use is old enough to record this one.
+    pub fn last_use_due(&self, now: NaiveDateTime) -> bool {
+        self.last_used_at
+            .is_none_or(|at| now - at >= TimeDelta::seconds(LAST_USED_INTERVAL_SECONDS))
+    }
+}
+
+impl Caller {
+    /// The issuer as the API acts for them: with the token's effective role, never more.
+    pub fn acting_user(&self) -> User {
+        User {
+            role: self.effective_role,
+            ..self.credential.issuer.clone()
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        Visibility::of(&self.acting_user())
+    }
+
+    pub fn may(&self, needed: Role) -> bool {
+        self.effective_role >= needed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AccountId, UserId};
+
+    fn credential(token_role: Role, issuer_role: Role) -> Credential {
+        Credential {
+            token_id: TokenId::generate(),
+            token_name: "ci".into(),
+            token_role,
+            expires_at: None,
+            deleted_at: None,
+            last_used_at: None,
+            issuer: User {
+                id: UserId::generate(),
+                account_id: AccountId::generate(),
+                account_name: "Acme".into(),
+                username: "ada".into(),
+                display_name: "Ada".into(),
+                role: issuer_role,
+                active: true,
+            },
+        }
+    }
+
+    #[test]
+    fn rights_are_the_lower_of_token_and_issuer() {
+        let now = crate::domain::time::now();
+        let demoted = credential(Role::Admin, Role::ReadOnly)
+            .authorize(now)
+            .unwrap();
+        assert_eq!(demoted.effective_role, Role::ReadOnly);
+        assert!(!demoted.may(Role::Engineer));
+        let narrow = credential(Role::ReadOnly, Role::Admin)
+            .authorize(now)
+            .unwrap();
+        assert_eq!(narrow.effective_role, Role::ReadOnly);
+        assert!(!narrow.visibility().sees_whole_account());
+    }
+
+    #[test]
+    fn deleted_expired_and_deactivated_tokens_are_refused() {
+        let now = crate::domain::time::now();
+        let mut deleted = credential(Role::Admin, Role::Admin);
+        deleted.deleted_at = Some(now);
+        assert_eq!(deleted.authorize(now).unwrap_err(), Refusal::Deleted);
+        let mut expired = credential(Role::Admin, Role::Admin);
+        expired.expires_at = Some(now);
+        assert_eq!(expired.authorize(now).unwrap_err(), Refusal::Expired);
+        let mut inactive = credential(Role::Admin, Role::Admin);
+        inactive.issuer.active = false;
+        assert_eq!(
+            inactive.authorize(now).unwrap_err(),
+            Refusal::IssuerInactive
+        );
+    }
+
+    #[test]
+    fn last_use_is_recorded_once_a_minute() {
+        let now = crate::domain::time::now();
+        let mut credential = credential(Role::Admin, Role::Admin);
+        assert!(credential.last_use_due(now));
+        credential.last_used_at = Some(now - TimeDelta::seconds(59));
+        assert!(!credential.last_use_due(now));
+        credential.last_used_at = Some(now - TimeDelta::seconds(60));
+        assert!(credential.last_use_due(now));
+    }
+}
