@@ -84,13 +84,18 @@ impl Application {
                     .cookie_content_security(CookieContentSecurity::Private)
                     .session_lifecycle(BrowserSession::default())
                     .build();
+            // The API authenticates by bearer token only: no session, no setup redirect, so
+            // its requests skip both middlewares.
             App::new()
                 .app_data(state.clone())
                 .app_data(web::forms::form_config())
                 .configure(crate::api::routes)
-                .configure(web::routes)
-                .wrap(from_fn(web::first_run::lead_to_setup))
-                .wrap(session)
+                .service(
+                    actix_web::web::scope("")
+                        .configure(web::routes)
+                        .wrap(from_fn(web::first_run::lead_to_setup))
+                        .wrap(session),
+                )
                 .wrap(web::headers::security_headers())
         })
         .listen(listener)

@@ -62,7 +62,7 @@ impl FromRequest for ApiCaller {
             let now = time::now();
             let caller = state
                 .store
-                .run(move |conn| {
+                .run_here(move |conn| {
                     let Some(credential) = tokens::find_credential_by_digest(conn, &digest)? else {
                         return Ok(Err(ApiError::InvalidToken("The token is not valid.")));
                     };
@@ -76,8 +76,7 @@ impl FromRequest for ApiCaller {
                         tokens::record_use(conn, &id, now, &ip)?;
                     }
                     Ok(Ok(caller))
-                })
-                .await??;
+                })??;
             Ok(ApiCaller(caller))
         })
     }

@@ -173,6 +173,9 @@ impl Store {
             .max_size(max_connections)
             .min_idle(Some(1))
             .connection_timeout(POOL_TIMEOUT)
+            // A ping before every checkout doubled the queries of the API's hot path; a broken
+            // connection is found by the query that fails on it and then dropped (`has_broken`).
+            .test_on_check_out(false)
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| StoreError::Connect(e.to_string()))?;
         Ok(Self { pool })
@@ -190,6 +193,17 @@ impl Store {
             job(&mut conn)
         })
         .await?
+    }
+
+    /// Runs `job` on the calling thread. Only for the API's credential check: one indexed read
+    /// that takes microseconds, where handing it to the blocking pool and back cost several
+    /// times the read itself (measured with bench/run.py and perf: task switches dominated).
+    pub fn run_here<T>(
+        &self,
+        job: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.pool.get()?;
+        job(&mut conn)
     }
 
     /// Synchronous access for the command line, which has no async runtime to spare.

@@ -501,7 +501,10 @@ pub fn find_credential_by_digest(
             UserRow::as_select(),
             AccountRow::as_select(),
         ))
-        .first::<(CredentialColumns, UserRow, AccountRow)>(conn)
+        // No `.first()`: its `LIMIT ?` makes SQLite re-prepare the statement on every run (the
+        // bound limit is treated as plan-relevant), which cost a third of this path's time.
+        // The digest is unique, so there is at most one row anyway.
+        .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
         .optional()?;
     Ok(found.map(
         |((id, name, role, expires_at, deleted_at, last_used_at), user, account)| Credential {
@@ -543,5 +546,13 @@ pub fn record_use(
     )
     .set((tokens::last_used_at.eq(now), tokens::last_used_ip.eq(ip)))
     .execute(conn)?;
+    Ok(())
+}
+
+/// Sets the account's token limit (the policy page will call this; the seed tool does now).
+pub fn set_max_tokens(conn: &mut AnyConnection, account: &AccountId, max: u32) -> StoreResult<()> {
+    diesel::update(account_policies::table.filter(account_policies::account_id.eq(account.as_str())))
+        .set(account_policies::max_tokens.eq(i32::try_from(max).unwrap_or(i32::MAX)))
+        .execute(conn)?;
     Ok(())
 }

@@ -46,7 +46,8 @@ pub fn find_user_by_id(conn: &mut AnyConnection, id: &UserId) -> StoreResult<Opt
         .inner_join(accounts::table)
         .filter(users::id.eq(id.as_str()))
         .select((UserRow::as_select(), AccountRow::as_select()))
-        .first::<(UserRow, AccountRow)>(conn)
+        // Unique key: `get_result` spares SQLite the re-prepare a bound `LIMIT` causes.
+        .get_result::<(UserRow, AccountRow)>(conn)
         .optional()?;
     Ok(found.map(|(user, account)| to_user(user, account)))
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Benchmark of the API's auth path against the HTTP baseline, on SQLite and on Postgres.
+
+Builds the release binary, seeds TOKENS tokens into a fresh database, starts the server, and
+loads GET /healthz and GET /api/v1/me with wrk (64 connections, DURATION seconds each),
+alternating the two over ROUNDS rounds and keeping the best of each. Then times the list page
+of an administrator whose account holds all those tokens. Prints requests/s, p50, p99 and the
+api/healthz ratio per backend.
+
+    python3 bench/run.py            # needs wrk (apt-get install wrk) and, for Postgres,
+                                    # BENCH_POSTGRES_URL or a local server as user postgres
+Settings (environment): TOKENS=10000 DURATION=10 CONNECTIONS=64 ROUNDS=3 LIST_SAMPLES=50
+BACKENDS=sqlite,postgres
+"""
+
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKENS = int(os.environ.get("TOKENS", "10000"))
+DURATION = int(os.environ.get("DURATION", "10"))
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "64"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+LIST_SAMPLES = int(os.environ.get("LIST_SAMPLES", "50"))
+BACKENDS = os.environ.get("BACKENDS", "sqlite,postgres").split(",")
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "bench password 123"
+BINARY = os.path.join(ROOT, "target/release/personal-tokens")
+SEED = os.path.join(ROOT, "target/release/examples/seed")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def to_ms(value):
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url, token=None):
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", url]
+    if token:
+        cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+    p99 = to_ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"wrk saw {errors.group(1)} error responses from {url}:\n{out}")
+    return {"rps": rps, "p50": p50, "p99": p99}
+
+
+def curl(args):
+    return subprocess.run(["curl", "-sS", *args], check=True, capture_output=True, text=True).stdout
+
+
+def list_page_median(base, jar):
+    page = curl(["-c", jar, "-b", jar, f"{base}/login"])
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": csrf, "username": "bench", "password": PASSWORD})
+    curl(["-c", jar, "-b", jar, "-o", "/dev/null", "--data", form, f"{base}/login"])
+    times = []
+    for _ in range(LIST_SAMPLES):
+        out = curl(["-b", jar, "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer}", f"{base}/tokens"])
+        code, seconds = out.split()
+        if code != "200":
+            sys.exit(f"list page answered {code}")
+        times.append(float(seconds) * 1000)
+    return statistics.median(times)
+
+
+def run_backend(name, database_url):
+    print(f"\n== {name}: seeding {TOKENS} tokens", flush=True)
+    started = time.monotonic()
+    token = subprocess.run([SEED, database_url, str(TOKENS), PASSWORD], check=True,
+                           capture_output=True, text=True).stdout.strip()
+    print(f"   seeded in {time.monotonic() - started:.1f} s", flush=True)
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{port}", RUST_LOG="warn")
+    server = subprocess.Popen([BINARY], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                curl(["-o", "/dev/null", f"{base}/healthz"])
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(0.1)
+        best = {"healthz": None, "api": None}
+        for round_number in range(1, ROUNDS + 1):
+            for route, url, auth in (("healthz", f"{base}/healthz", None), ("api", f"{base}/api/v1/me", token)):
+                result = wrk(url, auth)
+                print(f"   round {round_number} {route:8} {result['rps']:>10.0f} req/s  "
+                      f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
+                if best[route] is None or result["rps"] > best[route]["rps"]:
+                    best[route] = result
+        with tempfile.TemporaryDirectory() as tmp:
+            list_ms = list_page_median(base, os.path.join(tmp, "jar"))
+    finally:
+        server.terminate()
+        server.wait()
+    return best, list_ms
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+    subprocess.run(["cargo", "build", "--release", "--bin", "personal-tokens", "--example", "seed"],
+                   cwd=ROOT, check=True)
+    results = {}
+    if "sqlite" in BACKENDS:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["sqlite"] = run_backend("sqlite", os.path.join(tmp, "bench.db"))
+    if "postgres" in BACKENDS:
+        db = f"pt_bench_{uuid.uuid4().hex[:12]}"
+        subprocess.run(["psql", PG_ADMIN, "-qc", f'CREATE DATABASE "{db}"'], check=True)
+        try:
+            parsed = urllib.parse.urlparse(PG_ADMIN)
+            results["postgres"] = run_backend("postgres", parsed._replace(path=f"/{db}").geturl())
+        finally:
+            subprocess.run(["psql", PG_ADMIN, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=False)
+
+    print(f"\nBest of {ROUNDS} rounds, {CONNECTIONS} connections, {DURATION} s each, {os.cpu_count()} cores; "
+          f"{TOKENS} tokens seeded")
+    print(f"{'backend':9} {'route':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    for backend, (best, list_ms) in results.items():
+        for route, label in (("healthz", "/healthz"), ("api", "/api/v1/me")):
+            r = best[route]
+            print(f"{backend:9} {label:14} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
+        print(f"{backend:9} {'api/healthz':14} {best['api']['rps'] / best['healthz']['rps']:>10.2f}")
+        print(f"{backend:9} {'list page':14} median {list_ms:.1f} ms (admin, {TOKENS} tokens, {LIST_SAMPLES} requests)")
+
+
+if __name__ == "__main__":
+    main()
