@@ -7,4 +7,6 @@ mod helpers;
 mod cli;
 mod login;
 mod setup;
+mod token_helpers;
 mod web_basics;
+mod web_tokens;
