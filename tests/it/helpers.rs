@@ -284,3 +284,18 @@ impl TestApp {
         child.wait_with_output().expect("binary finishes")
     }
 }
+
+/// libpq initialises OpenSSL with an `atexit` cleanup, which races with threads that are still
+/// exiting when a test process ends: a test that passed then dies with "double free or
+/// corruption" or SIGSEGV (a few percent of Postgres runs under load). Initialising OpenSSL first,
+/// before `main`, as `openssl_sys::init` does (with `OPENSSL_INIT_NO_ATEXIT`), means that cleanup
+/// is never registered.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static INIT_OPENSSL_WITHOUT_ATEXIT: extern "C" fn() = {
+    extern "C" fn init_openssl() {
+        openssl_sys::init();
+    }
+    init_openssl
+};

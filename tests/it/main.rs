@@ -8,4 +8,6 @@ mod api_tokens;
 mod cli;
 mod login;
 mod setup;
+mod token_helpers;
 mod web_basics;
+mod web_tokens;

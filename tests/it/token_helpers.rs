@@ -1,0 +1,306 @@
+//! Helpers for the Personal Tokens pages: creating tokens through the form, reading the list's
+//! rows, the one-time reveal, field errors and the pager, and planting tokens in the past.
+
+use chrono::TimeDelta;
+use personal_tokens::domain::expiry::ExpiryChoice;
+use personal_tokens::domain::lifecycle::NewTokenInput;
+use personal_tokens::domain::time;
+use personal_tokens::domain::token::PlainToken;
+use personal_tokens::store::tokens::{self, CreateOutcome};
+use personal_tokens::store::{DatabaseUrl, Store, users};
+use reqwest::Response;
+
+use crate::helpers::*;
+
+/// Escapes text the way askama does, to find typed values in a page.
+pub fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+/// The reverse of `escaped` (and of the named entities), for reading hrefs back.
+pub fn unescaped(html: &str) -> String {
+    html.replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
+}
+
+/// `ptk_` and 40 characters of `[A-Za-z0-9]`: what secret scanners match.
+pub fn is_token_format(token: &str) -> bool {
+    token.len() == 44
+        && token.starts_with("ptk_")
+        && token[4..].chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Posts the add form with the CSRF token of `/tokens/new`.
+pub async fn post_new_token(browser: &Browser, fields: &[(&str, &str)]) -> Response {
+    browser
+        .post_form("/tokens/new", "/tokens/new", fields)
+        .await
+}
+
+/// Posts the add form with a CSRF token already read (keeps loops fast).
+pub async fn post_new_token_with(
+    browser: &Browser,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> Response {
+    let mut body: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+    body.extend_from_slice(fields);
+    browser
+        .client
+        .post(browser.url("/tokens/new"))
+        .form(&body)
+        .send()
+        .await
+        .expect("POST /tokens/new")
+}
+
+/// The clear token shown by a reveal page, if it shows one.
+pub fn revealed_token(html: &str) -> Option<String> {
+    let marker = "<code class=\"selectable\">";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find("</code>")? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// Opens the one-time reveal and returns the clear token it shows.
+pub async fn reveal(browser: &Browser) -> String {
+    let page = browser.get_html("/tokens/reveal").await;
+    let token = revealed_token(&page).expect("the reveal page shows the new token");
+    assert!(is_token_format(&token), "{token:?} looks like a token");
+    token
+}
+
+/// Creates a token through the form, asserts it was accepted, and returns the revealed token.
+pub async fn create_token(browser: &Browser, name: &str, expires_in: &str, role: &str) -> String {
+    let response = post_new_token(
+        browser,
+        &[
+            ("name", name),
+            ("description", ""),
+            ("expires_in", expires_in),
+            ("expires_at", ""),
+            ("role", role),
+        ],
+    )
+    .await;
+    let status = response.status().as_u16();
+    let target = location(&response);
+    assert_eq!(
+        status,
+        303,
+        "creating {name:?} was refused: {}",
+        response.text().await.unwrap_or_default()
+    );
+    assert_eq!(target, "/tokens/reveal");
+    reveal(browser).await
+}
+
+pub async fn tokens_html(browser: &Browser, query: &str) -> String {
+    let response = browser.get(&format!("/tokens{query}")).await;
+    assert_eq!(response.status().as_u16(), 200, "GET /tokens{query}");
+    response.text().await.expect("body")
+}
+
+/// Every `<tr data-token-id=…>…</tr>` of the list, in page order.
+pub fn rows(html: &str) -> Vec<&str> {
+    html.split("<tr data-token-id=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("</tr>").expect("row ends")])
+        .collect()
+}
+
+fn name_cell(name: &str) -> String {
+    format!("<span class=\"token-name\">{}</span>", escaped(name))
+}
+
+/// The token names of the list, in page order, as shown (escaped).
+pub fn row_names(html: &str) -> Vec<String> {
+    rows(html)
+        .into_iter()
+        .map(|row| {
+            let marker = "<span class=\"token-name\">";
+            let start = row.find(marker).expect("name cell") + marker.len();
+            let end = row[start..].find("</span>").expect("name ends") + start;
+            row[start..end].to_owned()
+        })
+        .collect()
+}
+
+/// The rows showing a token named `name`.
+pub fn rows_named<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let cell = name_cell(name);
+    rows(html)
+        .into_iter()
+        .filter(|row| row.contains(&cell))
+        .collect()
+}
+
+/// The one row named `name`.
+pub fn row<'a>(html: &'a str, name: &str) -> &'a str {
+    let found = rows_named(html, name);
+    assert_eq!(found.len(), 1, "exactly one row named {name:?}");
+    found[0]
+}
+
+/// A row's token id (its `data-token-id`).
+pub fn row_id(row: &str) -> String {
+    row[..row.find('"').expect("id ends")].to_owned()
+}
+
+/// The status a row's pill shows ("Active", "Expired", "Deleted").
+pub fn row_status(row: &str) -> String {
+    let marker = "<span class=\"pill pill-";
+    let start = row.find(marker).expect("status pill") + marker.len();
+    let start = row[start..].find('>').expect("pill tag ends") + start + 1;
+    let end = row[start..].find("</span>").expect("pill ends") + start;
+    row[start..end].to_owned()
+}
+
+/// The usage line, e.g. "1 of 50 tokens".
+pub fn usage(html: &str) -> String {
+    let marker = "<span class=\"usage\" id=\"usage\">";
+    let start = html.find(marker).expect("usage line") + marker.len();
+    let end = html[start..].find("</span>").expect("usage ends") + start;
+    html[start..end].to_owned()
+}
+
+/// The message shown at a form field, if any.
+pub fn field_error(html: &str, field: &str) -> Option<String> {
+    let marker = format!("<p class=\"field-error\" id=\"{field}-error\">");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find("</p>")? + start;
+    Some(unescaped(&html[start..end]))
+}
+
+/// The pager's "Next" link, unescaped.
+pub fn next_href(html: &str) -> Option<String> {
+    let end = html.find("\" rel=\"next\"")?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(unescaped(&html[start..end]))
+}
+
+/// The "!" badge on the Personal Tokens link.
+pub fn has_expiry_badge(html: &str) -> bool {
+    html.contains("<span class=\"badge\"")
+}
+
+/// The flash messages of a page.
+pub fn flashes(html: &str) -> Vec<String> {
+    html.split("<p class=\"flash flash-")
+        .skip(1)
+        .map(|rest| {
+            let start = rest.find('>').expect("flash tag ends") + 1;
+            let end = rest.find("</p>").expect("flash ends");
+            unescaped(&rest[start..end])
+        })
+        .collect()
+}
+
+/// Adds a user with the command line (the password is the username repeated to 12+ chars)
+/// and signs them in with a browser of their own.
+pub async fn add_user_and_sign_in(
+    app: &TestApp,
+    account: &str,
+    username: &str,
+    display_name: &str,
+    role: &str,
+) -> Browser {
+    let password = format!("{username} has a long password");
+    let output = app.cli_add_user(
+        &[
+            "--account",
+            account,
+            "--username",
+            username,
+            "--display-name",
+            display_name,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        &password,
+    );
+    assert!(
+        output.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let browser = app.new_browser();
+    let response = browser.login(username, &password).await;
+    assert_eq!(location(&response), "/tokens", "{username} signs in");
+    browser
+}
+
+/// An engineer "erin" ("Erin Engineer") of account Acme, signed in.
+pub async fn engineer(app: &TestApp) -> Browser {
+    add_user_and_sign_in(app, "Acme", "erin", "Erin Engineer", "engineer").await
+}
+
+/// Creates a token for `username` directly in the store, as if it had been created
+/// `days_ago` days ago with a lifetime of `expires_in` days (one of the presets).
+pub async fn plant_token_in_the_past(
+    app: &TestApp,
+    username: &str,
+    name: &str,
+    days_ago: i64,
+    expires_in: &str,
+) {
+    let url = DatabaseUrl::parse(&app.database_url).expect("database URL");
+    let (username, name, expires_in) =
+        (username.to_owned(), name.to_owned(), expires_in.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open(&url, 1).expect("store opens");
+        store
+            .run_blocking(|conn| {
+                let user = users::find_user_by_username(conn, &username)?
+                    .expect("user exists")
+                    .user;
+                let input = NewTokenInput {
+                    name,
+                    description: String::new(),
+                    expiry: ExpiryChoice::parse(&expires_in, ""),
+                    role: "read_only".into(),
+                };
+                let then = time::now() - TimeDelta::days(days_ago);
+                tokens::create_token(conn, &user, &input, &PlainToken::generate(), then, None)
+            })
+            .map(|outcome| assert!(matches!(outcome, CreateOutcome::Created(_))))
+            .expect("token planted");
+    })
+    .await
+    .expect("planting finishes");
+}
+
+/// Posts `fields` to `action` with the CSRF token of the list page (the session's token).
+pub async fn post_on(browser: &Browser, action: &str, fields: &[(&str, &str)]) -> Response {
+    browser.post_form("/tokens", action, fields).await
+}
+
+/// The `value` of the `<option>` labelled `label` (e.g. a user id in the "Issued by" filter).
+pub fn option_value(html: &str, label: &str) -> Option<String> {
+    let end = html.find(&format!(">{}</option>", escaped(label)))?;
+    let tag = &html[html[..end].rfind("<option")?..end];
+    let start = tag.find("value=\"")? + "value=\"".len();
+    let stop = tag[start..].find('"')? + start;
+    Some(tag[start..stop].to_owned())
+}
+
+/// The last four characters of a clear token, as the masked form shows them.
+pub fn masked(token: &str) -> String {
+    format!("ptk_…{}", &token[token.len() - 4..])
+}
+
+/// A date `days` from today (UTC), as the pages and the date field write it.
+pub fn date_in(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + TimeDelta::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
