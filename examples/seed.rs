@@ -14,7 +14,9 @@ use personal_tokens::store::{DatabaseUrl, Store, users};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().ok_or("usage: seed DATABASE_URL COUNT PASSWORD")?;
+    let url = args
+        .next()
+        .ok_or("usage: seed DATABASE_URL COUNT PASSWORD")?;
     let count: u32 = args.next().ok_or("COUNT missing")?.parse()?;
     let admin_password = args.next().ok_or("PASSWORD missing")?;
 

@@ -12,8 +12,7 @@ use crate::app::AppState;
 use crate::auth::bearer::ApiCaller;
 use crate::domain::credential::Caller;
 use crate::domain::expiry::ExpiryChoice;
-use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter};
-use crate::domain::name::NAME_MAX;
+use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter, name_search};
 use crate::domain::status::StatusFilter;
 use crate::domain::token::PlainToken;
 use crate::domain::{DomainError, Role, TokenId, UserId, time};
@@ -48,14 +47,6 @@ impl ListTokensQuery {
             None => StatusFilter::All,
             Some(raw) => StatusFilter::parse(raw).ok_or_else(|| bad("status", raw))?,
         };
-        let q: String = self
-            .q
-            .as_deref()
-            .unwrap_or_default()
-            .trim()
-            .chars()
-            .take(NAME_MAX)
-            .collect();
         let page = self.page.unwrap_or(1);
         if page < 1 {
             return Err(ApiError::BadRequest("`page` counts from 1.".into()));
@@ -64,7 +55,7 @@ impl ListTokensQuery {
             issuer,
             role,
             status,
-            name_contains: (!q.is_empty()).then_some(q),
+            name_contains: name_search(self.q.as_deref().unwrap_or_default()),
         };
         Ok((filter, page))
     }

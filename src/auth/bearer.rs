@@ -60,23 +60,21 @@ impl FromRequest for ApiCaller {
             let digest = checked?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let now = time::now();
-            let caller = state
-                .store
-                .run_here(move |conn| {
-                    let Some(credential) = tokens::find_credential_by_digest(conn, &digest)? else {
-                        return Ok(Err(ApiError::InvalidToken("The token is not valid.")));
-                    };
-                    let due = credential.last_use_due(now);
-                    let id = credential.token_id.clone();
-                    let caller = match credential.authorize(now) {
-                        Ok(caller) => caller,
-                        Err(refusal) => return Ok(Err(refused(refusal))),
-                    };
-                    if due {
-                        tokens::record_use(conn, &id, now, &ip)?;
-                    }
-                    Ok(Ok(caller))
-                })??;
+            let caller = state.store.run_here(move |conn| {
+                let Some(credential) = tokens::find_credential_by_digest(conn, &digest)? else {
+                    return Ok(Err(ApiError::InvalidToken("The token is not valid.")));
+                };
+                let due = credential.last_use_due(now);
+                let id = credential.token_id.clone();
+                let caller = match credential.authorize(now) {
+                    Ok(caller) => caller,
+                    Err(refusal) => return Ok(Err(refused(refusal))),
+                };
+                if due {
+                    tokens::record_use(conn, &id, now, &ip)?;
+                }
+                Ok(Ok(caller))
+            })??;
             Ok(ApiCaller(caller))
         })
     }

@@ -47,6 +47,18 @@ pub struct TokenFilter {
     pub name_contains: Option<String>,
 }
 
+/// The name search as typed, made safe to match: trimmed, control characters dropped (Postgres
+/// text cannot even hold NUL), at most a name's length. `None` when nothing is left.
+pub fn name_search(raw: &str) -> Option<String> {
+    let needle: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(super::name::NAME_MAX)
+        .collect();
+    (!needle.is_empty()).then_some(needle)
+}
+
 /// The role a new token asks for, refused when above its creator's own.
 pub fn role_within_ceiling(raw: &str, creator: Role) -> Result<Role, DomainError> {
     let role = Role::parse(raw.trim()).ok_or_else(|| DomainError::new("role", "Choose a role."))?;
@@ -199,6 +211,13 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn name_searches_drop_control_characters_and_blank_input() {
+        assert_eq!(name_search("  ci\0 "), Some("ci".into()));
+        assert_eq!(name_search("\u{0}\t"), None);
+        assert_eq!(name_search(&"x".repeat(500)).map(|s| s.len()), Some(100));
     }
 
     #[test]

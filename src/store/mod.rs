@@ -101,26 +101,38 @@ impl DatabaseUrl {
     fn connect(&self) -> StoreResult<AnyConnection> {
         match self {
             Self::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)
-                    .map_err(|e| StoreError::Connect(format!("SQLite file {path}: {e}")))?;
+                let fail = |e: &dyn std::fmt::Display| {
+                    StoreError::Connect(format!("SQLite file {path}: {e}"))
+                };
+                let mut conn = SqliteConnection::establish(path).map_err(|e| fail(&e))?;
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
                 ))
-                .map_err(|e| StoreError::Connect(format!("SQLite file {path}: {e}")))?;
+                .map_err(|e| fail(&e))?;
+                // SQLite's own lower() knows only ASCII; the name search needs `Ü` = `ü`, as
+                // Postgres's lower() gives.
+                tokens::lower_utils::register_impl(&mut conn, |text: String| text.to_lowercase())
+                    .map_err(|e| fail(&e))?;
                 Ok(AnyConnection::Sqlite(conn))
             }
-            Self::Postgres(url) => PgConnection::establish(&with_connect_timeout(url))
-                .map(AnyConnection::Postgres)
-                .map_err(|e| {
-                    // libpq's messages span lines; the operator gets one.
-                    let reason = e
-                        .to_string()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    StoreError::Connect(format!("Postgres {}: {reason}", self.redacted()))
-                }),
+            Self::Postgres(url) => {
+                // libpq would initialise OpenSSL itself and register an at-exit cleanup that
+                // races with threads still running at exit (double free, SIGSEGV: seen in test
+                // processes). This initialisation registers none; it runs once per process.
+                openssl_sys::init();
+                PgConnection::establish(&with_connect_timeout(url))
+                    .map(AnyConnection::Postgres)
+                    .map_err(|e| {
+                        // libpq's messages span lines; the operator gets one.
+                        let reason = e
+                            .to_string()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        StoreError::Connect(format!("Postgres {}: {reason}", self.redacted()))
+                    })
+            }
         }
     }
 }

@@ -199,7 +199,8 @@ pub fn list_tokens(
         .select(TokenRow::as_select())
         .order((tokens::created_at.desc(), tokens::id.desc()))
         .limit(per_page)
-        .offset((page.max(1) - 1) * per_page)
+        // Any page number parses; one past i64's range of rows simply finds nothing.
+        .offset((page.max(1) - 1).saturating_mul(per_page))
         .load(conn)?;
     let tokens = to_records(conn, rows)?;
     let live_in_account = count_live(conn, visibility.account(), now)?;
@@ -551,8 +552,10 @@ pub fn record_use(
 
 /// Sets the account's token limit (the policy page will call this; the seed tool does now).
 pub fn set_max_tokens(conn: &mut AnyConnection, account: &AccountId, max: u32) -> StoreResult<()> {
-    diesel::update(account_policies::table.filter(account_policies::account_id.eq(account.as_str())))
-        .set(account_policies::max_tokens.eq(i32::try_from(max).unwrap_or(i32::MAX)))
-        .execute(conn)?;
+    diesel::update(
+        account_policies::table.filter(account_policies::account_id.eq(account.as_str())),
+    )
+    .set(account_policies::max_tokens.eq(i32::try_from(max).unwrap_or(i32::MAX)))
+    .execute(conn)?;
     Ok(())
 }

@@ -11,8 +11,7 @@ use super::forms;
 use super::layout::Layout;
 use crate::app::AppState;
 use crate::auth::session::CurrentUser;
-use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility};
-use crate::domain::name::NAME_MAX;
+use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
 use crate::domain::status::StatusFilter;
 use crate::domain::{Role, UserId, time};
 use crate::store::tokens;
@@ -55,8 +54,7 @@ impl ListQuery {
             notices.push(format!("Unknown status filter “{}” ignored.", self.status));
             StatusFilter::All
         });
-        let q: String = self.q.trim().chars().take(NAME_MAX).collect();
-        filter.name_contains = (!q.is_empty()).then_some(q);
+        filter.name_contains = name_search(&self.q);
         let page = if self.page.is_empty() {
             1
         } else {

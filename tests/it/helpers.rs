@@ -100,6 +100,8 @@ fn postgres_admin_url() -> Option<String> {
 }
 
 fn fresh_postgres_database(admin_url: &str) -> (String, String) {
+    // Before libpq's first connection, as the app does (see `store::DatabaseUrl::connect`).
+    openssl_sys::init();
     let name = format!("pt_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = diesel::PgConnection::establish(admin_url)
         .unwrap_or_else(|e| panic!("cannot reach TEST_POSTGRES_URL: {e}"));
@@ -284,18 +286,3 @@ impl TestApp {
         child.wait_with_output().expect("binary finishes")
     }
 }
-
-/// libpq initialises OpenSSL with an `atexit` cleanup, which races with threads that are still
-/// exiting when a test process ends: a test that passed then dies with "double free or
-/// corruption" or SIGSEGV (a few percent of Postgres runs under load). Initialising OpenSSL first,
-/// before `main`, as `openssl_sys::init` does (with `OPENSSL_INIT_NO_ATEXIT`), means that cleanup
-/// is never registered.
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static INIT_OPENSSL_WITHOUT_ATEXIT: extern "C" fn() = {
-    extern "C" fn init_openssl() {
-        openssl_sys::init();
-    }
-    init_openssl
-};
