@@ -127,6 +127,7 @@ pub struct ListTokensQuery {
     /// Part of the name, any case.
     pub q: Option<String>,
     /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
 }
 
@@ -134,11 +135,14 @@ pub struct ListTokensQuery {
 #[derive(Deserialize, ToSchema)]
 pub struct CreateTokenRequest {
     /// 1–100 characters, unique among your live tokens.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Up to 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     /// Lifetime in days, at most the account's longest (365 by default).
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<u32>,
     /// A date (`YYYY-MM-DD`); the token expires at 00:00 UTC that day.
     #[schema(format = Date)]

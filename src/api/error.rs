@@ -18,6 +18,9 @@ pub enum ApiError {
     InsufficientScope(String),
     #[error("not found")]
     NotFound,
+    /// The payload lists the methods the path has, for the `Allow` header.
+    #[error("method not allowed")]
+    MethodNotAllowed(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("conflict: {0}")]
@@ -34,8 +37,8 @@ pub enum ApiError {
 /// The body of every error answer.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// A stable code: `invalid_token`, `insufficient_scope`, `not_found`, `bad_request`,
-    /// `conflict`, `invalid_field`, `internal`.
+    /// A stable code: `invalid_token`, `insufficient_scope`, `not_found`,
+    /// `method_not_allowed`, `bad_request`, `conflict`, `invalid_field`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a person.
     pub message: String,
@@ -56,6 +59,7 @@ impl ResponseError for ApiError {
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -70,6 +74,11 @@ impl ResponseError for ApiError {
             Self::NotFound => (
                 "not_found",
                 "No such token, or you may not see it.".to_owned(),
+                None,
+            ),
+            Self::MethodNotAllowed(allow) => (
+                "method_not_allowed",
+                format!("This path answers only {allow}."),
                 None,
             ),
             Self::BadRequest(message) => ("bad_request", message.clone(), None),
@@ -92,6 +101,9 @@ impl ResponseError for ApiError {
             }
             Self::InsufficientScope(_) => {
                 response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope""#));
+            }
+            Self::MethodNotAllowed(allow) => {
+                response.insert_header((actix_web::http::header::ALLOW, *allow));
             }
             _ => {}
         }

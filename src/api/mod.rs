@@ -57,11 +57,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 ApiError::BadRequest(format!("The query string is not valid: {error}")).into()
             }))
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-            .route("/me", web::get().to(me::me))
-            .route("/tokens", web::get().to(tokens::list_tokens))
-            .route("/tokens", web::post().to(tokens::create_token))
-            .route("/tokens/{id}", web::delete().to(tokens::delete_token))
-            .route("/openapi.json", web::get().to(openapi_json))
+            .service(
+                web::resource("/me")
+                    .get(me::me)
+                    .default_service(web::to(not_allowed("GET"))),
+            )
+            .service(
+                web::resource("/tokens")
+                    .get(tokens::list_tokens)
+                    .post(tokens::create_token)
+                    .default_service(web::to(not_allowed("GET, POST"))),
+            )
+            .service(
+                web::resource("/tokens/{id}")
+                    .delete(tokens::delete_token)
+                    .default_service(web::to(not_allowed("DELETE"))),
+            )
+            .service(
+                web::resource("/openapi.json")
+                    .get(openapi_json)
+                    .default_service(web::to(not_allowed("GET"))),
+            )
             .default_service(web::to(not_found)),
     );
 }
@@ -75,4 +91,11 @@ async fn openapi_json() -> HttpResponse {
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
+}
+
+/// A known path asked with a method it does not have: 405 with the methods it does.
+fn not_allowed(
+    allow: &'static str,
+) -> impl Fn() -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
+    move || std::future::ready(Err(ApiError::MethodNotAllowed(allow)))
 }

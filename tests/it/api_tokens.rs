@@ -369,6 +369,14 @@ both_backends! {
         assert_eq!(listed["total"], 1, "nothing was created");
     }
 
+    async fn an_unlisted_method_is_405_with_the_allowed_ones(app) {
+        let (status, headers, body) = call(&app, Method::PUT, "/api/v1/tokens", None, None).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(headers["allow"], "GET, POST");
+        assert_eq!(body["error"], "method_not_allowed");
+        assert_eq!(call(&app, Method::GET, "/api/v1/nothing-here", None, None).await.0, StatusCode::NOT_FOUND);
+    }
+
     async fn the_openapi_description_lists_every_route(app) {
         let response = app.get("/api/v1/openapi.json").await;
         assert_eq!(response.status(), StatusCode::OK);
