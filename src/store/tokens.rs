@@ -481,32 +481,47 @@ pub fn regenerate_token(
     })
 }
 
+/// The API's credential query. Written once, run on the inner connection of either backend:
+/// through the multi-backend wrapper diesel rebuilt the SQL text on every call (a fifth of the
+/// request's time), while the native connections reuse their cached statement.
+macro_rules! credential_query {
+    ($digest:expr) => {
+        tokens::table
+            .inner_join(users::table.on(users::id.eq(tokens::issuer_id)))
+            .inner_join(accounts::table.on(accounts::id.eq(tokens::account_id)))
+            .filter(tokens::digest.eq($digest))
+            .select((
+                (
+                    tokens::id,
+                    tokens::name,
+                    tokens::role,
+                    tokens::expires_at,
+                    tokens::deleted_at,
+                    tokens::last_used_at,
+                ),
+                UserRow::as_select(),
+                AccountRow::as_select(),
+            ))
+    };
+}
+
 /// The token with this digest and its issuer, by the unique digest index. One query.
 pub fn find_credential_by_digest(
     conn: &mut AnyConnection,
     digest: &TokenDigest,
 ) -> StoreResult<Option<Credential>> {
-    let found = tokens::table
-        .inner_join(users::table.on(users::id.eq(tokens::issuer_id)))
-        .inner_join(accounts::table.on(accounts::id.eq(tokens::account_id)))
-        .filter(tokens::digest.eq(digest.as_bytes()))
-        .select((
-            (
-                tokens::id,
-                tokens::name,
-                tokens::role,
-                tokens::expires_at,
-                tokens::deleted_at,
-                tokens::last_used_at,
-            ),
-            UserRow::as_select(),
-            AccountRow::as_select(),
-        ))
-        // No `.first()`: its `LIMIT ?` makes SQLite re-prepare the statement on every run (the
-        // bound limit is treated as plan-relevant), which cost a third of this path's time.
-        // The digest is unique, so there is at most one row anyway.
-        .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
-        .optional()?;
+    // No `.first()`: its `LIMIT ?` makes SQLite re-prepare the statement on every run (a bound
+    // limit counts as plan-relevant), which cost a third of this path's time. The digest is
+    // unique, so there is at most one row anyway.
+    let bytes = digest.as_bytes();
+    let found = match conn {
+        AnyConnection::Sqlite(conn) => credential_query!(bytes)
+            .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
+            .optional()?,
+        AnyConnection::Postgres(conn) => credential_query!(bytes)
+            .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
+            .optional()?,
+    };
     Ok(found.map(
         |((id, name, role, expires_at, deleted_at, last_used_at), user, account)| Credential {
             token_id: TokenId::from_trusted(id),
