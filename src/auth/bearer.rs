@@ -60,21 +60,21 @@ impl FromRequest for ApiCaller {
             let digest = checked?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let now = time::now();
-            let caller = state.store.run_here(move |conn| {
-                let Some(credential) = tokens::find_credential_by_digest(conn, &digest)? else {
-                    return Ok(Err(ApiError::InvalidToken("The token is not valid.")));
-                };
-                let due = credential.last_use_due(now);
-                let id = credential.token_id.clone();
-                let caller = match credential.authorize(now) {
-                    Ok(caller) => caller,
-                    Err(refusal) => return Ok(Err(refused(refusal))),
-                };
-                if due {
-                    tokens::record_use(conn, &id, now, &ip)?;
-                }
-                Ok(Ok(caller))
-            })??;
+            let credential = state
+                .store
+                .run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
+                .await?
+                .ok_or(ApiError::InvalidToken("The token is not valid."))?;
+            let due = credential.last_use_due(now);
+            let caller = credential.authorize(now).map_err(refused)?;
+            if due {
+                // A write, so the blocking pool even on SQLite: it may wait for the write lock.
+                let id = caller.credential.token_id.clone();
+                state
+                    .store
+                    .run(move |conn| tokens::record_use(conn, &id, now, &ip))
+                    .await?;
+            }
             Ok(ApiCaller(caller))
         })
     }

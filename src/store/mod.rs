@@ -173,6 +173,9 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
+    /// trip away. `run_quick` runs the first inline and sends the second to the blocking pool.
+    local: bool,
 }
 
 impl Store {
@@ -190,7 +193,10 @@ impl Store {
             .test_on_check_out(false)
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| StoreError::Connect(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            local: matches!(url, DatabaseUrl::Sqlite(_)),
+        })
     }
 
     /// Runs `job` with a pooled connection on the blocking thread pool.
@@ -207,15 +213,21 @@ impl Store {
         .await?
     }
 
-    /// Runs `job` on the calling thread. Only for the API's credential check: one indexed read
-    /// that takes microseconds, where handing it to the blocking pool and back cost several
-    /// times the read itself (measured with bench/run.py and perf: task switches dominated).
-    pub fn run_here<T>(
-        &self,
-        job: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        let mut conn = self.pool.get()?;
-        job(&mut conn)
+    /// For the API's credential check, one indexed read per request. On SQLite it runs on the
+    /// calling thread: handing a read of a few microseconds to the blocking pool and back cost
+    /// more than the read (perf: task switches dominated). On Postgres it goes to the blocking
+    /// pool like everything else, so a round trip does not stall an HTTP worker.
+    pub async fn run_quick<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
+    {
+        if self.local {
+            let mut conn = self.pool.get()?;
+            job(&mut conn)
+        } else {
+            self.run(job).await
+        }
     }
 
     /// Synchronous access for the command line, which has no async runtime to spare.
