@@ -7,25 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-/// Creates a token through the dashboard and returns it in clear, as the reveal page shows it.
-async fn token_via_page(browser: &Browser, name: &str, role: &str, expires_in: &str) -> String {
-    let response = browser
-        .post_form(
-            "/tokens/new",
-            "/tokens/new",
-            &[("name", name), ("expires_in", expires_in), ("role", role)],
-        )
-        .await;
-    assert_eq!(
-        location(&response),
-        "/tokens/reveal",
-        "token {name} created"
-    );
-    let page = browser.get_html("/tokens/reveal").await;
-    let start = page.find("value=\"ptk_").expect("revealed token") + "value=\"".len();
-    page[start..start + 44].to_owned()
-}
+use crate::token_helpers::{create_token, engineer, plant_token_in_the_past};
 
 fn store(app: &TestApp) -> Store {
     Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), 1).unwrap()
@@ -67,35 +49,10 @@ fn assert_invalid_token(status: StatusCode, headers: &reqwest::header::HeaderMap
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
-/// An engineer "erin" in Acme, signed in on a browser of their own.
-async fn engineer(app: &TestApp) -> Browser {
-    let output = app.cli_add_user(
-        &[
-            "--account",
-            "Acme",
-            "--username",
-            "erin",
-            "--display-name",
-            "Erin",
-            "--role",
-            "engineer",
-            "--password-stdin",
-        ],
-        "engineer password 1",
-    );
-    assert!(output.status.success());
-    let browser = app.new_browser();
-    assert_eq!(
-        location(&browser.login("erin", "engineer password 1").await),
-        "/tokens"
-    );
-    browser
-}
-
 both_backends! {
     async fn a_token_calls_the_api_as_its_owner(app) {
         app.setup_admin().await;
-        let token = token_via_page(&app, "ci", "engineer", "30").await;
+        let token = create_token(&app, "ci", "30", "engineer").await;
 
         let (status, body) = me(&app, &token).await;
 
@@ -110,7 +67,7 @@ both_backends! {
 
     async fn missing_malformed_and_unknown_tokens_get_401_with_a_challenge(app) {
         app.setup_admin().await;
-        let token = token_via_page(&app, "ci", "admin", "30").await;
+        let token = create_token(&app, "ci", "30", "admin").await;
         let mut flipped = token.clone().into_bytes();
         flipped[20] = if flipped[20] == b'a' { b'b' } else { b'a' };
         let flipped = String::from_utf8(flipped).unwrap();
@@ -128,7 +85,7 @@ both_backends! {
 
     async fn garbage_authorization_headers_get_401_never_a_500(app) {
         app.setup_admin().await;
-        let token = token_via_page(&app, "ci", "admin", "30").await;
+        let token = create_token(&app, "ci", "30", "admin").await;
         let long = format!("Bearer {}", "x".repeat(10 * 1024));
         let headers: Vec<reqwest::header::HeaderValue> = vec![
             token.parse().unwrap(),
@@ -156,7 +113,7 @@ both_backends! {
 
     async fn a_deleted_token_stops_working_at_once(app) {
         app.setup_admin().await;
-        let token = token_via_page(&app, "ci", "admin", "30").await;
+        let token = create_token(&app, "ci", "30", "admin").await;
         assert_eq!(me(&app, &token).await.0, StatusCode::OK);
         let page = app.get_html("/tokens").await;
         let id_start = page.find("data-token-id=\"").unwrap() + "data-token-id=\"".len();
@@ -172,21 +129,9 @@ both_backends! {
 
     async fn an_expired_token_is_refused(app) {
         app.setup_admin().await;
-        let store = store(&app);
-        let secret = PlainToken::generate();
-        store.run_blocking(|conn| {
-            let admin = personal_tokens::store::users::find_user_by_username(conn, "admin")?.unwrap().user;
-            let input = personal_tokens::domain::lifecycle::NewTokenInput {
-                name: "old".into(),
-                description: String::new(),
-                expiry: Ok(personal_tokens::domain::expiry::ExpiryChoice::Days(30)),
-                role: "admin".into(),
-            };
-            let long_ago = personal_tokens::domain::time::now() - TimeDelta::days(40);
-            personal_tokens::store::tokens::create_token(conn, &admin, &input, &secret, long_ago, None).map(drop)
-        }).unwrap();
+        let secret = plant_token_in_the_past(&app, "admin", "old", 40, "30").await;
 
-        let (status, headers, body) = call(&app, Method::GET, "/api/v1/me", Some(secret.expose()), None).await;
+        let (status, headers, body) = call(&app, Method::GET, "/api/v1/me", Some(&secret), None).await;
         assert_invalid_token(status, &headers, &body);
         assert!(body["message"].as_str().unwrap().contains("expired"));
     }
@@ -194,7 +139,7 @@ both_backends! {
     async fn deactivating_or_demoting_the_issuer_takes_effect_on_the_next_request(app) {
         app.setup_admin().await;
         let erin = engineer(&app).await;
-        let token = token_via_page(&erin, "erin-ci", "engineer", "30").await;
+        let token = create_token(&erin, "erin-ci", "30", "engineer").await;
         let create = json!({"name": "made by api", "expires_in_days": 7, "role": "read_only"});
         assert_eq!(call(&app, Method::POST, "/api/v1/tokens", Some(&token), Some(create.clone())).await.0, StatusCode::CREATED);
 
@@ -222,7 +167,7 @@ both_backends! {
 
     async fn last_use_is_written_once_per_minute_under_a_burst(app) {
         app.setup_admin().await;
-        let token = token_via_page(&app, "busy", "admin", "30").await;
+        let token = create_token(&app, "busy", "30", "admin").await;
         let last_used = |store: &Store| {
             store.run_blocking(|conn| {
                 Ok(tokens::table
@@ -262,9 +207,9 @@ both_backends! {
     async fn each_role_gets_what_it_may_do_on_every_route(app) {
         app.setup_admin().await;
         let erin = engineer(&app).await;
-        let admin_token = token_via_page(&app, "admin-token", "admin", "30").await;
-        let admin_reader = token_via_page(&app, "admin-reader", "read_only", "30").await;
-        let erin_token = token_via_page(&erin, "erin-token", "engineer", "30").await;
+        let admin_token = create_token(&app, "admin-token", "30", "admin").await;
+        let admin_reader = create_token(&app, "admin-reader", "30", "read_only").await;
+        let erin_token = create_token(&erin, "erin-token", "30", "engineer").await;
         let victim_of = |n: &str| json!({"name": n, "expires_in_days": 7, "role": "read_only"});
 
         // read_only: reads only.
@@ -309,14 +254,14 @@ both_backends! {
 
     async fn another_accounts_token_never_sees_this_account(app) {
         app.setup_admin().await;
-        let acme_token = token_via_page(&app, "acme", "admin", "30").await;
+        let acme_token = create_token(&app, "acme", "30", "admin").await;
         let (_, _, acme) = call(&app, Method::GET, "/api/v1/tokens", Some(&acme_token), None).await;
         let acme_id = acme["tokens"][0]["id"].as_str().unwrap().to_owned();
         let output = app.cli_add_user(&["--account", "Globex", "--username", "hank", "--role", "admin", "--password-stdin"], "globex admin password");
         assert!(output.status.success());
         let hank = app.new_browser();
         hank.login("hank", "globex admin password").await;
-        let globex_token = token_via_page(&hank, "globex", "admin", "30").await;
+        let globex_token = create_token(&hank, "globex", "30", "admin").await;
 
         let (_, _, body) = call(&app, Method::GET, "/api/v1/tokens", Some(&globex_token), None).await;
         let names: Vec<&str> = body["tokens"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
@@ -330,7 +275,7 @@ both_backends! {
 
     async fn bad_requests_get_a_clear_json_error(app) {
         app.setup_admin().await;
-        let token = token_via_page(&app, "ci", "admin", "30").await;
+        let token = create_token(&app, "ci", "30", "admin").await;
         let post = |body: &'static str| {
             app.client
                 .post(app.url("/api/v1/tokens"))

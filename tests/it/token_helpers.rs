@@ -245,14 +245,15 @@ pub async fn engineer(app: &TestApp) -> Browser {
 }
 
 /// Creates a token for `username` directly in the store, as if it had been created
-/// `days_ago` days ago with a lifetime of `expires_in` days (one of the presets).
+/// `days_ago` days ago with a lifetime of `expires_in` days (one of the presets). Returns the
+/// token in clear.
 pub async fn plant_token_in_the_past(
     app: &TestApp,
     username: &str,
     name: &str,
     days_ago: i64,
     expires_in: &str,
-) {
+) -> String {
     let url = DatabaseUrl::parse(&app.database_url).expect("database URL");
     let (username, name, expires_in) =
         (username.to_owned(), name.to_owned(), expires_in.to_owned());
@@ -270,13 +271,18 @@ pub async fn plant_token_in_the_past(
                     role: "read_only".into(),
                 };
                 let then = time::now() - TimeDelta::days(days_ago);
-                tokens::create_token(conn, &user, &input, &PlainToken::generate(), then, None)
+                let secret = PlainToken::generate();
+                tokens::create_token(conn, &user, &input, &secret, then, None)
+                    .map(|outcome| (outcome, secret.expose().to_owned()))
             })
-            .map(|outcome| assert!(matches!(outcome, CreateOutcome::Created(_))))
-            .expect("token planted");
+            .map(|(outcome, secret)| {
+                assert!(matches!(outcome, CreateOutcome::Created(_)));
+                secret
+            })
+            .expect("token planted")
     })
     .await
-    .expect("planting finishes");
+    .expect("planting finishes")
 }
 
 /// Posts `fields` to `action` with the CSRF token of the list page (the session's token).

@@ -830,4 +830,39 @@ both_backends! {
         create_token(&app, "one-more", "30", "read_only").await;
         assert_eq!(usage(&tokens_html(&app, "").await), "50 of 50 tokens", "a deleted token frees its slot");
     }
+
+    async fn creating_regenerating_and_deleting_are_audited_without_secrets(app) {
+        app.setup_admin().await;
+        let first = create_token(&app, "audited", "30", "read_only").await;
+        let id = row_id(row(&tokens_html(&app, "").await, "audited"));
+        let regenerated = app.post_form(&format!("/tokens/{id}/regenerate"), &format!("/tokens/{id}/regenerate"), &[]).await;
+        assert_eq!(location(&regenerated), "/tokens/reveal");
+        let second = reveal(&app).await;
+        let new_id = row_id(rows_named(&tokens_html(&app, "?status=active").await, "audited")[0]);
+        let deleted = post_on(&app, &format!("/tokens/{new_id}/delete"), &[("confirm", "delete")]).await;
+        assert_eq!(deleted.status().as_u16(), 303);
+
+        let store = personal_tokens::store::Store::open(&personal_tokens::store::DatabaseUrl::parse(&app.database_url).unwrap(), 1).unwrap();
+        let events = store.run_blocking(|conn| {
+            use diesel::prelude::*;
+            use personal_tokens::store::schema::audit_events as a;
+            Ok(a::table
+                .filter(a::kind.like("token_%"))
+                .order(a::created_at.asc())
+                .select((a::kind, a::subject, a::detail, a::ip, a::actor_id.is_not_null()))
+                .load::<(String, String, String, Option<String>, bool)>(conn)?)
+        }).unwrap();
+
+        let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(kinds, ["token_created", "token_regenerated", "token_deleted"]);
+        assert_eq!(events[0].1, id);
+        assert_eq!(events[2].1, new_id);
+        for (_, subject, detail, ip, has_actor) in &events {
+            assert!(has_actor);
+            assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+            for secret in [&first, &second] {
+                assert!(!subject.contains(&secret[4..]) && !detail.contains(&secret[4..]), "no secret in the audit log");
+            }
+        }
+    }
 }
