@@ -182,13 +182,18 @@ pub fn csrf_token_in(html: &str) -> String {
     html[start..end].to_owned()
 }
 
-pub fn location(response: &Response) -> String {
+/// A response header as text ("" when absent).
+pub fn header(response: &Response, name: &str) -> String {
     response
         .headers()
-        .get("location")
+        .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+pub fn location(response: &Response) -> String {
+    header(response, "location")
 }
 
 impl Browser {

@@ -1,14 +1,5 @@
 use crate::helpers::*;
 
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 fn assert_security_headers(response: &reqwest::Response) {
     let csp = header(response, "content-security-policy");
     assert!(csp.contains("script-src 'self'"), "{csp}");

@@ -7,15 +7,6 @@ use tokio::task::JoinSet;
 use crate::helpers::*;
 use crate::token_helpers::*;
 
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|name| escaped(name)).collect()
 }
