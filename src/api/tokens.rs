@@ -10,6 +10,7 @@ use super::dto::{
 use super::error::{ApiError, ErrorBody};
 use crate::app::AppState;
 use crate::auth::bearer::ApiCaller;
+use crate::auth::client_ip;
 use crate::domain::credential::Caller;
 use crate::domain::expiry::ExpiryChoice;
 use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter, name_search};
@@ -17,7 +18,6 @@ use crate::domain::status::StatusFilter;
 use crate::domain::token::PlainToken;
 use crate::domain::{DomainError, Role, TokenId, UserId, time};
 use crate::store::tokens::{self, CreateOutcome, DeleteOutcome};
-use crate::web::login::client_ip;
 
 fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {
     if caller.may(needed) {

@@ -55,7 +55,7 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = presented_token(req).map(TokenDigest::of);
         let state = req.app_data::<Data<AppState>>().cloned();
-        let ip = crate::web::login::client_ip(req);
+        let ip = super::client_ip(req);
         Box::pin(async move {
             let digest = checked?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;

@@ -33,6 +33,10 @@ struct WithCsrf<T> {
     fields: T,
 }
 
+/// A form with no fields but its CSRF token (sign-out, "OK, I've copied it", regenerate).
+#[derive(serde::Deserialize, Default)]
+pub struct EmptyForm {}
+
 /// A form whose `csrf_token` matched the session's; anything else is refused with 403 before
 /// the handler runs, so it cannot change anything.
 pub struct CsrfForm<T>(pub T);

@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::forms::{self, CsrfForm};
+use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::Layout;
 use super::{WebError, see_other};
 use crate::app::AppState;
-use crate::auth::password;
 use crate::auth::session;
+use crate::auth::{client_ip, password};
 use crate::domain::{sign_in as rules, time};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::users;
@@ -26,9 +26,6 @@ pub struct LoginForm {
     username: String,
     password: String,
 }
-
-#[derive(Deserialize, Default)]
-pub struct EmptyForm {}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -52,14 +49,6 @@ fn login_page(
             error,
         },
     )
-}
-
-/// The client address for throttling and the audit log: the TCP peer, which a client cannot
-/// forge with a header.
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 pub async fn login_form(session: Session) -> Result<HttpResponse, WebError> {

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
-use super::login::client_ip;
 use super::{WebError, see_other};
 use crate::app::AppState;
+use crate::auth::client_ip;
 use crate::auth::session::{self, CurrentUser};
 use crate::domain::expiry::{self, ExpiryChoice};
 use crate::domain::lifecycle::NewTokenInput;

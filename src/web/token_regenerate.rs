@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::format::TokenView;
-use super::forms::{self, CsrfForm};
+use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
-use super::login::{EmptyForm, client_ip};
 use super::token_delete::{find_visible, token_id};
 use super::{WebError, see_other};
 use crate::app::AppState;
+use crate::auth::client_ip;
 use crate::auth::session::{self, CurrentUser, FlashKind};
 use crate::domain::time;
 use crate::domain::token::PlainToken;

@@ -5,9 +5,8 @@ use actix_web::web::Data;
 use askama::Template;
 use secrecy::ExposeSecret;
 
-use super::forms::{self, CsrfForm};
+use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
-use super::login::EmptyForm;
 use super::{WebError, see_other};
 use crate::app::AppState;
 use crate::auth::session::{self, CurrentUser, FlashKind};
