@@ -50,7 +50,8 @@ pub async fn open_reveal(b: &Browser, name: &str, role: &str) {
     b.wait_for_page("/tokens/new", NEW).await;
     b.fill("#name", name).await;
     b.select("#role", role).await;
-    b.click("form[action='/tokens/new'] button[type=submit]").await;
+    b.click("form[action='/tokens/new'] button[type=submit]")
+        .await;
     b.wait_for_page("/tokens/reveal", REVEAL).await;
     b.check("reveal").await;
 }
@@ -101,8 +102,10 @@ pub struct Row {
 
 pub async fn rows(b: &Browser) -> Vec<Row> {
     let cells = b
-        .js("return [...document.querySelectorAll('table tbody tr')].map((tr) =>
-               [...tr.cells].map((td) => td.innerText.trim()));")
+        .js(
+            "return [...document.querySelectorAll('table tbody tr')].map((tr) =>
+               [...tr.cells].map((td) => td.innerText.trim()));",
+        )
         .await;
     cells
         .as_array()

@@ -82,12 +82,12 @@ fn tools() -> Option<&'static Tools> {
             );
             let chromedriver = find_program("CHROMEDRIVER", &["chromedriver"]);
             let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-                let message = "browser tests SKIPPED: chromium and chromedriver not found \
-                     (apt-get install chromium chromium-driver, or set CHROME_BIN and CHROMEDRIVER)";
+                let missing = "chromium or chromedriver not found (apt-get install chromium \
+                     chromium-driver, or set CHROME_BIN and CHROMEDRIVER)";
                 if is_ci() {
-                    panic!("CI=true: {message}");
+                    panic!("CI=true, so the browser tests may not be skipped: {missing}");
                 }
-                say(message);
+                say(&format!("browser tests SKIPPED: {missing}"));
                 return None;
             };
             let axe_path =
@@ -95,14 +95,14 @@ fn tools() -> Option<&'static Tools> {
             let axe = match std::fs::read_to_string(&axe_path) {
                 Ok(source) => Some(Arc::new(source)),
                 Err(error) => {
-                    let message = format!(
-                        "accessibility checks SKIPPED: cannot read {} ({error}); run `npm ci`",
-                        axe_path.display()
-                    );
+                    let missing =
+                        format!("cannot read {} ({error}); run `npm ci`", axe_path.display());
                     if is_ci() {
-                        panic!("CI=true: {message}");
+                        panic!(
+                            "CI=true, so the accessibility checks may not be skipped: {missing}"
+                        );
                     }
-                    say(&message);
+                    say(&format!("accessibility checks SKIPPED: {missing}"));
                     None
                 }
             };
@@ -298,8 +298,10 @@ impl E2e {
         })
     }
 
-    /// Closes the browser session; call at the end of a test.
+    /// Checks the console once more (for pages left unchecked) and closes the browser session;
+    /// call at the end of a test.
     pub async fn finish(self) {
+        self.browser.check_console("end of test", None).await;
         self.browser.close().await;
     }
 }
@@ -514,13 +516,6 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
-    pub async fn js_with(&self, script: &str, args: Vec<Value>) -> Value {
-        self.client
-            .execute(script, args)
-            .await
-            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
-    }
-
     pub async fn js_async(&self, script: &str) -> Value {
         self.client
             .execute_async(script, Vec::new())
@@ -552,6 +547,17 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Clicks `css` and waits for the new document it loads, even at the same address.
+    pub async fn click_to_load(&self, css: &str) {
+        self.js("window.e2eOldPage = true;").await;
+        self.click(css).await;
+        self.wait_until(
+            "the next page",
+            "return window.e2eOldPage !== true && document.readyState === 'complete';",
+        )
+        .await;
+    }
+
     /// Clears a field and types `text` into it.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
@@ -581,10 +587,6 @@ impl Browser {
 
     pub async fn prop(&self, css: &str, name: &str) -> Option<String> {
         self.find(css).await.prop(name).await.expect("property")
-    }
-
-    pub async fn h1(&self) -> String {
-        self.text("h1").await
     }
 
     pub async fn source(&self) -> String {
@@ -668,15 +670,13 @@ impl Browser {
     /// The focused element, e.g. `a "Add a personal token"` or `input#name "Name"`.
     pub async fn focused(&self) -> String {
         let described = self
-            .js(
-                "const el = document.activeElement;
+            .js("const el = document.activeElement;
                  if (!el || el === document.body) return 'body';
                  const label = el.getAttribute('aria-label')
                    || (el.labels && el.labels.length ? el.labels[0].innerText : '')
                    || el.innerText || el.value || '';
                  return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-                   + ' \"' + label.trim().replace(/\\s+/g, ' ') + '\"';",
-            )
+                   + ' \"' + label.trim().replace(/\\s+/g, ' ') + '\"';")
             .await;
         described.as_str().unwrap_or_default().to_owned()
     }
@@ -689,12 +689,10 @@ impl Browser {
             self.press(Key::Tab).await;
             let here = self.focused().await;
             let ring = self
-                .js(
-                    "const el = document.activeElement;
+                .js("const el = document.activeElement;
                      if (!el || el === document.body) return true;
                      const style = getComputedStyle(el);
-                     return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;",
-                )
+                     return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;")
                 .await;
             assert_eq!(
                 ring,
@@ -714,10 +712,8 @@ impl Browser {
     /// No console error and no CSP violation since the last check, and no serious or critical
     /// axe-core violation on the page.
     pub async fn check(&self, label: &str) {
-        let started = Instant::now();
         self.check_console(label, None).await;
         self.check_axe(label).await;
-        say(&format!("checked {label} in {:?}", started.elapsed()));
     }
 
     /// `check`, on a page whose own response is the error status `status` (Chromium logs
@@ -794,7 +790,10 @@ impl Browser {
                     format!(
                         "    {} — {}",
                         node["target"],
-                        node["summary"].as_str().unwrap_or_default().replace('\n', " ")
+                        node["summary"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .replace('\n', " ")
                     )
                 })
                 .collect();
@@ -807,7 +806,7 @@ impl Browser {
             if matches!(impact, "serious" | "critical") {
                 serious.push(line);
             } else {
-                say(&format!("{label}: axe (not failing):\n{line}"));
+                eprintln!("{label}: axe-core, not failing the test:\n{line}");
             }
         }
         assert!(

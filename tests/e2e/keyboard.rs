@@ -43,7 +43,10 @@ async fn create_reveal_and_delete_with_the_keyboard() {
     // Show with Space, Copy with Enter.
     t.tab_to(r#"button "Show""#).await;
     t.press(Key::Space).await;
-    assert_eq!(t.attr("#token-value", "type").await.as_deref(), Some("text"));
+    assert_eq!(
+        t.attr("#token-value", "type").await.as_deref(),
+        Some("text")
+    );
     t.tab_to(r#"button "Copy""#).await;
     t.press(Key::Enter).await;
     t.wait_until(

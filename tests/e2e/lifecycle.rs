@@ -34,14 +34,23 @@ async fn create_reveal_copy_use_and_delete() {
     let token = revealed(&t).await;
     assert!(!t.exists("[data-no-js-reveal]").await);
     assert!(
-        !t.js("return document.body.innerText").await.as_str().unwrap().contains(&token),
+        !t.js("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap()
+            .contains(&token),
         "the token is not on screen as text"
     );
     t.click("[data-toggle-secret]").await;
-    assert_eq!(t.attr("#token-value", "type").await.as_deref(), Some("text"));
+    assert_eq!(
+        t.attr("#token-value", "type").await.as_deref(),
+        Some("text")
+    );
     assert_eq!(t.text("[data-toggle-secret]").await, "Hide");
     assert_eq!(
-        t.attr("[data-toggle-secret]", "aria-pressed").await.as_deref(),
+        t.attr("[data-toggle-secret]", "aria-pressed")
+            .await
+            .as_deref(),
         Some("true")
     );
     t.click("[data-toggle-secret]").await;
@@ -118,15 +127,18 @@ async fn create_reveal_copy_use_and_delete() {
 
     // The status filter shows it as deleted, and not among the active ones.
     t.select("#filter-status", "deleted").await;
-    t.click("form.filters button[type=submit]").await;
+    t.click_to_load("form.filters button[type=submit]").await;
     t.wait_for_page("/tokens?*", LIST).await;
     assert!(t.path().await.contains("status=deleted"));
     t.check("list of deleted tokens").await;
     let deleted = row(&t, "CI deploys").await;
     assert_eq!(deleted.status, "Deleted");
-    assert!(!t.exists("button[aria-label='Delete token CI deploys']").await);
+    assert!(
+        !t.exists("button[aria-label='Delete token CI deploys']")
+            .await
+    );
     t.select("#filter-status", "active").await;
-    t.click("form.filters button[type=submit]").await;
+    t.click_to_load("form.filters button[type=submit]").await;
     t.wait_for_page("/tokens?*", LIST).await;
     assert!(t.path().await.contains("status=active"));
     t.check("list of active tokens").await;
@@ -217,7 +229,11 @@ async fn regenerate_replaces_the_secret() {
     assert_ne!(new, old);
     acknowledge(&t).await;
 
-    assert_eq!(t.app.api_me(&old).await, 401, "the old secret stops working");
+    assert_eq!(
+        t.app.api_me(&old).await,
+        401,
+        "the old secret stops working"
+    );
     assert_eq!(t.app.api_me(&new).await, 200, "the new one works");
     let rows = rows(&t).await;
     let names: Vec<(&str, &str)> = rows

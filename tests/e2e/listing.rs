@@ -14,7 +14,7 @@ async fn pager(b: &Browser) -> String {
 
 /// Submits the filter form and waits for the filtered list.
 async fn filter(b: &Browser) {
-    b.click("form.filters button[type=submit]").await;
+    b.click_to_load("form.filters button[type=submit]").await;
     b.wait_for_page("/tokens?*", LIST).await;
     b.check("filtered list").await;
 }
@@ -44,7 +44,7 @@ async fn filters_and_paging() {
     assert!(!t.exists(".pager a[rel=prev]").await);
 
     // Next and Previous.
-    t.click(".pager a[rel=next]").await;
+    t.click_to_load(".pager a[rel=next]").await;
     t.wait_for_page("/tokens?page=2", LIST).await;
     t.check("list page 2").await;
     assert_eq!(pager(&t).await, "25 tokens · page 2 of 2");
@@ -56,7 +56,7 @@ async fn filters_and_paging() {
     let mut expected: Vec<String> = tokens.iter().map(|(name, _)| name.clone()).collect();
     expected.sort();
     assert_eq!(all, expected, "the two pages hold every token once");
-    t.click(".pager a[rel=prev]").await;
+    t.click_to_load(".pager a[rel=prev]").await;
     t.wait_for_page("/tokens", LIST).await;
     assert_eq!(names(&t).await, first_page);
 
@@ -66,7 +66,7 @@ async fn filters_and_paging() {
     assert!(t.path().await.contains("role=engineer"));
     assert_eq!(pager(&t).await, "22 tokens · page 1 of 2");
     assert!(rows(&t).await.iter().all(|row| row.role == "Engineer"));
-    t.click(".pager a[rel=next]").await;
+    t.click_to_load(".pager a[rel=next]").await;
     t.wait_for_page("/tokens?role=engineer&page=2", LIST).await;
     t.check("filtered list page 2").await;
     let rest = rows(&t).await;
@@ -77,7 +77,7 @@ async fn filters_and_paging() {
         Some("engineer"),
         "the form still shows the filter"
     );
-    t.click(".pager a[rel=prev]").await;
+    t.click_to_load(".pager a[rel=prev]").await;
     t.wait_for_page("/tokens?role=engineer", LIST).await;
 
     // The name search, alone and combined with the role.
@@ -99,7 +99,7 @@ async fn filters_and_paging() {
         .js("return [...document.querySelectorAll('#filter-issuer option')].map((o) => o.text);")
         .await;
     assert_eq!(strings(&issuers), ["Anyone", "Ada Admin"]);
-    t.click("form.filters a[href='/tokens']").await;
+    t.click_to_load("form.filters a[href='/tokens']").await;
     t.wait_for_page("/tokens", LIST).await;
     t.check("list after clearing filters").await;
     assert_eq!(pager(&t).await, "25 tokens · page 1 of 2");

@@ -32,11 +32,19 @@ async fn create_reveal_and_delete_without_javascript() {
         Some("password")
     );
     for button in ["[data-toggle-secret]", "[data-copy-secret]"] {
-        let shown = t.find(button).await.is_displayed().await.expect("displayed");
+        let shown = t
+            .find(button)
+            .await
+            .is_displayed()
+            .await
+            .expect("displayed");
         assert!(!shown, "{button} is hidden without JavaScript");
     }
     let code = t.find("[data-no-js-reveal] code").await;
-    assert!(!code.is_displayed().await.expect("displayed"), "closed at first");
+    assert!(
+        !code.is_displayed().await.expect("displayed"),
+        "closed at first"
+    );
     t.click("[data-no-js-reveal] summary").await;
     assert!(code.is_displayed().await.expect("displayed"));
     let token = code.text().await.expect("text");
@@ -48,7 +56,8 @@ async fn create_reveal_and_delete_without_javascript() {
     assert_ne!(row(&t, "No script").await.last_used, "Never");
 
     t.click("button[aria-label='Delete token No script']").await;
-    t.wait_for_page("/tokens/*", "Delete token “No script”").await;
+    t.wait_for_page("/tokens/*", "Delete token “No script”")
+        .await;
     t.check("delete without JavaScript").await;
     t.fill("#confirm", "delete").await;
     t.click("form[action$='/delete'] button[type=submit]").await;

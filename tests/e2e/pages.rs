@@ -60,8 +60,11 @@ async fn signed_out_pages() {
     look(&t, "setup").await;
 
     t.click("form[action='/setup'] button[type=submit]").await;
-    t.wait_until("the form error", "return !!document.querySelector('.form-error');")
-        .await;
+    t.wait_until(
+        "the form error",
+        "return !!document.querySelector('.form-error');",
+    )
+    .await;
     t.check_error_page("setup-errors", 400).await;
     t.shoot("setup-errors").await;
 
@@ -74,8 +77,11 @@ async fn signed_out_pages() {
     t.fill("#username", ADMIN).await;
     t.fill("#password", "not the password").await;
     t.click("form[action='/login'] button[type=submit]").await;
-    t.wait_until("the sign-in error", "return !!document.querySelector('.form-error');")
-        .await;
+    t.wait_until(
+        "the sign-in error",
+        "return !!document.querySelector('.form-error');",
+    )
+    .await;
     assert_eq!(t.text(".form-error").await, "Invalid username or password.");
     t.check_error_page("login-error", 401).await;
     t.shoot("login-error").await;
@@ -102,8 +108,11 @@ async fn token_pages() {
     look(&t, "new").await;
     t.click("form[action='/tokens/new'] button[type=submit]")
         .await;
-    t.wait_until("the name error", "return !!document.querySelector('#name-error');")
-        .await;
+    t.wait_until(
+        "the name error",
+        "return !!document.querySelector('#name-error');",
+    )
+    .await;
     t.check_error_page("new-errors", 400).await;
     t.shoot("new-errors").await;
 
@@ -115,8 +124,11 @@ async fn token_pages() {
     look(&t, "delete").await;
     t.fill("#confirm", "Delete!").await;
     t.click("form[action$='/delete'] button[type=submit]").await;
-    t.wait_until("the error", "return !!document.querySelector('#confirm-error');")
-        .await;
+    t.wait_until(
+        "the error",
+        "return !!document.querySelector('#confirm-error');",
+    )
+    .await;
     t.check_error_page("delete-error", 400).await;
     t.shoot("delete-error").await;
 
@@ -169,8 +181,11 @@ async fn dark_mode() {
     t.wait_for_page("/tokens/new", NEW).await;
     t.click("form[action='/tokens/new'] button[type=submit]")
         .await;
-    t.wait_until("the name error", "return !!document.querySelector('#name-error');")
-        .await;
+    t.wait_until(
+        "the name error",
+        "return !!document.querySelector('#name-error');",
+    )
+    .await;
     t.check_error_page("new-errors-dark", 400).await;
     t.shoot("new-errors-dark").await;
 
