@@ -1,0 +1,240 @@
+//! What a person does on the pages, as steps the tests share: set up, sign in and out, add a
+//! token, read the list.
+
+use serde_json::Value;
+
+use crate::harness::{ACCOUNT, ADMIN, ADMIN_NAME, Browser, E2e, PASSWORD};
+
+pub const LIST: &str = "Personal Tokens";
+pub const NEW: &str = "Add a personal token";
+pub const REVEAL: &str = "Copy your new personal token";
+pub const GONE: &str = "This token can no longer be displayed";
+
+/// First run: `/` leads to the setup page; create account "Acme" and administrator "admin",
+/// who is then signed in on the (empty) list.
+pub async fn set_up(b: &Browser) {
+    b.goto("/").await;
+    b.wait_for_page("/setup", "Set up Personal Tokens").await;
+    b.check("setup").await;
+    fill_setup(b).await;
+    b.click("form[action='/setup'] button[type=submit]").await;
+    b.wait_for_page("/tokens", LIST).await;
+    b.check("list after setup").await;
+}
+
+pub async fn fill_setup(b: &Browser) {
+    b.fill("#account", ACCOUNT).await;
+    b.fill("#username", ADMIN).await;
+    b.fill("#display_name", ADMIN_NAME).await;
+    b.fill("#password", PASSWORD).await;
+    b.fill("#password_confirm", PASSWORD).await;
+}
+
+pub async fn sign_out(b: &Browser) {
+    b.click("form[action='/logout'] button[type=submit]").await;
+    b.wait_for_page("/login", "Sign in").await;
+    b.check("login").await;
+}
+
+pub async fn sign_in(b: &Browser, username: &str, password: &str) {
+    b.fill("#username", username).await;
+    b.fill("#password", password).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_page("/tokens", LIST).await;
+    b.check("list after sign-in").await;
+}
+
+/// From anywhere signed in: the add form, filled and sent; stops on the reveal page.
+pub async fn open_reveal(b: &Browser, name: &str, role: &str) {
+    b.goto("/tokens/new").await;
+    b.wait_for_page("/tokens/new", NEW).await;
+    b.fill("#name", name).await;
+    b.select("#role", role).await;
+    b.click("form[action='/tokens/new'] button[type=submit]")
+        .await;
+    b.wait_for_page("/tokens/reveal", REVEAL).await;
+    b.check("reveal").await;
+}
+
+/// The token in the reveal page's field (masked on screen, but the field's value).
+pub async fn revealed(b: &Browser) -> String {
+    let token = b
+        .prop("#token-value", "value")
+        .await
+        .expect("the field has a value");
+    assert!(is_token_format(&token), "{token:?} looks like a token");
+    token
+}
+
+/// "OK, I've copied it": back on the list.
+pub async fn acknowledge(b: &Browser) {
+    b.click("form[action='/tokens/reveal'] button[type=submit]")
+        .await;
+    b.wait_for_page("/tokens", LIST).await;
+    b.check("list after reveal").await;
+}
+
+/// Adds a token through the form and returns its secret, back on the list.
+pub async fn add_token(b: &Browser, name: &str, role: &str) -> String {
+    open_reveal(b, name, role).await;
+    let token = revealed(b).await;
+    acknowledge(b).await;
+    token
+}
+
+pub fn is_token_format(token: &str) -> bool {
+    token.len() == 44
+        && token.starts_with("ptk_")
+        && token[4..].chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// One row of the list, by column.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub name: String,
+    pub token: String,
+    pub role: String,
+    pub issued_by: String,
+    pub last_used: String,
+    pub expires: String,
+    pub status: String,
+}
+
+pub async fn rows(b: &Browser) -> Vec<Row> {
+    let cells = b
+        .js(
+            "return [...document.querySelectorAll('table tbody tr')].map((tr) =>
+               [...tr.cells].map((td) => td.innerText.trim()));",
+        )
+        .await;
+    cells
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|row| {
+            let cell = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            // The name cell also holds the description on a line of its own.
+            let name = cell(0).lines().next().unwrap_or_default().to_owned();
+            Row {
+                name,
+                token: cell(1),
+                role: cell(2),
+                issued_by: cell(3),
+                last_used: cell(5),
+                expires: cell(6),
+                status: cell(7),
+            }
+        })
+        .collect()
+}
+
+pub async fn row(b: &Browser, name: &str) -> Row {
+    let rows = rows(b).await;
+    let names: Vec<&str> = rows.iter().map(|row| row.name.as_str()).collect();
+    rows.iter()
+        .find(|row| row.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row named {name:?}; the list has {names:?}"))
+}
+
+/// The flash messages on the page.
+pub async fn flashes(b: &Browser) -> Vec<String> {
+    let found = b
+        .js("return [...document.querySelectorAll('.flash')].map((p) => p.innerText.trim());")
+        .await;
+    strings(&found)
+}
+
+pub fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A token to add beside the browser.
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub expires_in: &'a str,
+    pub role: &'a str,
+}
+
+impl<'a> NewToken<'a> {
+    pub fn new(name: &'a str, role: &'a str) -> Self {
+        Self {
+            name,
+            description: "",
+            expires_in: "30",
+            role,
+        }
+    }
+}
+
+/// Adds tokens by posting the add form beside the browser, with the browser's session cookie,
+/// and returns their secrets (read from the reveal page with the cookie each answer sets). Quick,
+/// and the browser's own session is unchanged: cookie sessions carry their state.
+pub async fn add_tokens_over_http(t: &E2e, tokens: &[NewToken<'_>]) -> Vec<String> {
+    let cookie = t.session_cookie().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let form = http
+        .get(t.app.url("/tokens/new"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("GET /tokens/new")
+        .text()
+        .await
+        .expect("body");
+    let csrf = between(&form, "name=\"csrf_token\" value=\"", "\"").expect("a CSRF field");
+    let mut secrets = Vec::new();
+    for token in tokens {
+        let response = http
+            .post(t.app.url("/tokens/new"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("name", token.name),
+                ("description", token.description),
+                ("expires_in", token.expires_in),
+                ("role", token.role),
+            ])
+            .send()
+            .await
+            .expect("POST /tokens/new");
+        assert_eq!(response.status().as_u16(), 303, "{} created", token.name);
+        let with_reveal = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("the answer sets the session cookie")
+            .to_owned();
+        let reveal = http
+            .get(t.app.url("/tokens/reveal"))
+            .header("cookie", with_reveal)
+            .send()
+            .await
+            .expect("GET /tokens/reveal")
+            .text()
+            .await
+            .expect("body");
+        let secret =
+            between(&reveal, "<code class=\"selectable\">", "</code>").expect("the new token");
+        assert!(is_token_format(&secret), "{secret:?}");
+        secrets.push(secret);
+    }
+    secrets
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(text[from..to].to_owned())
+}
