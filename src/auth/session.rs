@@ -18,6 +18,10 @@ const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const REVEAL: &str = "reveal";
+/// Set by the reveal page, cleared by the next signed-in request: that change of cookie is what
+/// keeps Chromium from restoring the reveal page from its back/forward cache on Back, even with
+/// JavaScript off (`Cache-Control: no-store` alone does not).
+const REVEALED: &str = "revealed";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,10 +76,15 @@ pub fn push_flash(session: &Session, kind: FlashKind, message: impl Into<String>
 }
 
 pub fn take_flashes(session: &Session) -> Vec<Flash> {
-    session
-        .remove_as::<Vec<Flash>>(FLASH)
-        .and_then(Result::ok)
-        .unwrap_or_default()
+    // Removing an absent key still counts as a change and would re-send the cookie on every
+    // page, so look first.
+    match session.get::<Vec<Flash>>(FLASH) {
+        Ok(Some(flashes)) => {
+            session.remove(FLASH);
+            flashes
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A new token waiting for its one reveal. The session cookie is encrypted (AES-GCM), and the
@@ -105,7 +114,11 @@ pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result
 
 /// Hands out the pending token once; every later call finds nothing.
 pub fn take_reveal(session: &Session) -> Option<Reveal> {
+    if !session.contains_key(REVEAL) {
+        return None;
+    }
     let pending = session.remove_as::<PendingReveal>(REVEAL)?.ok()?;
+    let _ = session.insert(REVEALED, true);
     Some(Reveal {
         name: pending.name,
         token: secrecy::SecretString::from(pending.token),
@@ -136,7 +149,12 @@ impl FromRequest for CurrentUser {
                 .run(move |conn| users::find_user_by_id(conn, &id))
                 .await?;
             match user {
-                Some(user) if user.active => Ok(CurrentUser { user, session }),
+                Some(user) if user.active => {
+                    if session.contains_key(REVEALED) {
+                        session.remove(REVEALED);
+                    }
+                    Ok(CurrentUser { user, session })
+                }
                 _ => {
                     session.purge();
                     Err(WebError::SignInRequired)

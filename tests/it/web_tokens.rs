@@ -856,4 +856,20 @@ both_backends! {
             }
         }
     }
+
+    async fn the_first_page_after_a_reveal_changes_the_cookie_and_quiet_pages_do_not(app) {
+        app.setup_admin().await;
+        app.get("/tokens").await; // shows, and so clears, the welcome message
+        let quiet = app.get("/tokens").await;
+        assert!(quiet.headers().get("set-cookie").is_none(), "nothing changed, nothing re-sent");
+
+        let created = post_new_token(&app, &[("name", "ci"), ("expires_in", "30"), ("role", "read_only")]).await;
+        assert_eq!(location(&created), "/tokens/reveal");
+        let revealed = app.get("/tokens/reveal").await;
+        assert!(revealed.headers().get("set-cookie").is_some());
+        let after = app.get("/tokens").await;
+        assert!(after.headers().get("set-cookie").is_some(), "leaving the reveal page changes the cookie");
+        let settled = app.get("/tokens").await;
+        assert!(settled.headers().get("set-cookie").is_none());
+    }
 }
