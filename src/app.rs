@@ -2,7 +2,7 @@
 //! Tests start the same `Application` on port 0.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -26,7 +26,25 @@ pub struct AppState {
     pub store: Store,
     /// Only ever goes from false to true (users are never all removed), so once set no request
     /// asks the database again.
-    pub setup_done: AtomicBool,
+    setup_done: AtomicBool,
+}
+
+impl AppState {
+    /// Whether any user exists, asking the database only until the answer is yes.
+    pub async fn setup_is_done(&self) -> Result<bool, StoreError> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let done = self.store.run(crate::store::users::any_user_exists).await?;
+        if done {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(done)
+    }
+
+    pub fn mark_setup_done(&self) {
+        self.setup_done.store(true, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,14 +1,11 @@
 //! First run: while no user exists, every page leads to /setup.
 
-use std::sync::atomic::Ordering;
-
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 
 use crate::app::AppState;
-use crate::store::users;
 
 /// Paths that work before setup: setup itself, health checks, assets, and the API (which has
 /// no tokens to accept yet and answers 401 on its own).
@@ -32,18 +29,9 @@ pub async fn lead_to_setup(
     }
     let state = req.app_data::<Data<AppState>>().cloned();
     if let Some(state) = state
-        && !state.setup_done.load(Ordering::Relaxed)
+        && !state.setup_is_done().await.map_err(super::WebError::from)?
     {
-        let done = state
-            .store
-            .run(users::any_user_exists)
-            .await
-            .map_err(super::WebError::from)?;
-        if !done {
-            let response = super::see_other("/setup");
-            return Ok(req.into_response(response));
-        }
-        state.setup_done.store(true, Ordering::Relaxed);
+        return Ok(req.into_response(super::see_other("/setup")));
     }
     next.call(req)
         .await

@@ -1,8 +1,6 @@
 //! First-run setup: creates the account and its first administrator, then signs them in.
 //! Gone (404) once any user exists.
 
-use std::sync::atomic::Ordering;
-
 use actix_session::Session;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -39,19 +37,8 @@ struct SetupPage {
     errors: FieldErrors,
 }
 
-async fn setup_is_done(state: &AppState) -> Result<bool, WebError> {
-    if state.setup_done.load(Ordering::Relaxed) {
-        return Ok(true);
-    }
-    let done = state.store.run(users::any_user_exists).await?;
-    if done {
-        state.setup_done.store(true, Ordering::Relaxed);
-    }
-    Ok(done)
-}
-
 pub async fn setup_form(state: Data<AppState>, session: Session) -> Result<HttpResponse, WebError> {
-    if setup_is_done(&state).await? {
+    if state.setup_is_done().await? {
         return Err(WebError::NotFound);
     }
     forms::ok(&SetupPage {
@@ -68,7 +55,7 @@ pub async fn create_first_admin(
     session: Session,
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> Result<HttpResponse, WebError> {
-    if setup_is_done(&state).await? {
+    if state.setup_is_done().await? {
         return Err(WebError::NotFound);
     }
     let mut errors = FieldErrors::default();
@@ -110,7 +97,7 @@ pub async fn create_first_admin(
     let Some(user) = created else {
         return Err(WebError::NotFound);
     };
-    state.setup_done.store(true, Ordering::Relaxed);
+    state.mark_setup_done();
     session::sign_in(&session, &user.id)?;
     session::push_flash(
         &session,
