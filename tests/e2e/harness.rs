@@ -40,6 +40,12 @@ macro_rules! e2e {
             None => return,
         }
     };
+    (postgres) => {
+        match $crate::harness::E2e::start_on($crate::harness::Db::Postgres, true).await {
+            Some(t) => t,
+            None => return,
+        }
+    };
 }
 
 pub fn is_ci() -> bool {
@@ -125,16 +131,67 @@ pub fn screenshots_dir() -> PathBuf {
 // The application
 // ---------------------------------------------------------------------------------------------
 
+/// Which database the app under test runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let TestDb::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
 pub struct App {
     pub address: String,
     pub database_url: String,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
 impl App {
-    async fn start() -> App {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = dir.path().join("e2e.db").display().to_string();
+    /// `None` when Postgres is asked for but not configured (a failure in CI).
+    async fn start(db: Db) -> Option<App> {
+        let (database_url, test_db) = match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = dir.path().join("e2e.db").display().to_string();
+                (url, TestDb::Sqlite(dir))
+            }
+            Db::Postgres => {
+                use diesel::{Connection, RunQueryDsl};
+                let admin_url = match std::env::var("TEST_POSTGRES_URL") {
+                    Ok(url) if !url.trim().is_empty() => url,
+                    _ if is_ci() => panic!("TEST_POSTGRES_URL must be set in CI"),
+                    _ => {
+                        eprintln!("browser test on Postgres SKIPPED: TEST_POSTGRES_URL is not set");
+                        return None;
+                    }
+                };
+                openssl_sys::init();
+                let name = format!("pt_e2e_{}", uuid::Uuid::new_v4().simple());
+                let mut conn =
+                    diesel::PgConnection::establish(&admin_url).expect("Postgres reachable");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                (url.to_string(), TestDb::Postgres { admin_url, name })
+            }
+        };
         let settings = Settings {
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
@@ -144,11 +201,11 @@ impl App {
         let app = Application::build(settings).await.expect("app starts");
         let address = format!("http://{}", app.address());
         tokio::spawn(app.run_until_stopped());
-        App {
+        Some(App {
             address,
             database_url,
-            _dir: dir,
-        }
+            _db: test_db,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -285,8 +342,12 @@ impl E2e {
     /// The app, chromedriver and a browser session; `None` when the browser is missing and this
     /// is not CI.
     pub async fn start(javascript: bool) -> Option<E2e> {
+        Self::start_on(Db::Sqlite, javascript).await
+    }
+
+    pub async fn start_on(db: Db, javascript: bool) -> Option<E2e> {
         let tools = tools()?;
-        let app = App::start().await;
+        let app = App::start(db).await?;
         let profile = tempfile::tempdir().expect("temp dir");
         let driver = Driver::start(&tools.chromedriver, &profile.path().join("driver.log")).await;
         let browser = Browser::open(tools, &driver, &profile, &app.address, javascript).await;

@@ -8,7 +8,16 @@ use crate::harness::{ADMIN, ADMIN_NAME, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_reveal_copy_use_and_delete() {
-    let t = e2e!();
+    whole_path(e2e!()).await;
+}
+
+/// The same path with the app on Postgres: the browser cannot tell, and must not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_reveal_copy_use_and_delete_on_postgres() {
+    whole_path(e2e!(postgres)).await;
+}
+
+async fn whole_path(t: crate::harness::E2e) {
     set_up(&t).await;
     sign_out(&t).await;
     sign_in(&t, ADMIN, PASSWORD).await;
