@@ -18,6 +18,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use personal_tokens::app::Application;
 use personal_tokens::config::Settings;
+
+use crate::database::TestDatabase;
 use serde_json::{Value, json};
 
 pub const ACCOUNT: &str = "Acme";
@@ -138,59 +140,18 @@ pub enum Db {
     Postgres,
 }
 
-enum TestDb {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        use diesel::{Connection, RunQueryDsl};
-        if let TestDb::Postgres { admin_url, name } = self
-            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut conn);
-        }
-    }
-}
-
 pub struct App {
     pub address: String,
     pub database_url: String,
-    _db: TestDb,
+    _db: TestDatabase,
 }
 
 impl App {
     /// `None` when Postgres is asked for but not configured (a failure in CI).
     async fn start(db: Db) -> Option<App> {
         let (database_url, test_db) = match db {
-            Db::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = dir.path().join("e2e.db").display().to_string();
-                (url, TestDb::Sqlite(dir))
-            }
-            Db::Postgres => {
-                use diesel::{Connection, RunQueryDsl};
-                let admin_url = match std::env::var("TEST_POSTGRES_URL") {
-                    Ok(url) if !url.trim().is_empty() => url,
-                    _ if is_ci() => panic!("TEST_POSTGRES_URL must be set in CI"),
-                    _ => {
-                        eprintln!("browser test on Postgres SKIPPED: TEST_POSTGRES_URL is not set");
-                        return None;
-                    }
-                };
-                openssl_sys::init();
-                let name = format!("pt_e2e_{}", uuid::Uuid::new_v4().simple());
-                let mut conn =
-                    diesel::PgConnection::establish(&admin_url).expect("Postgres reachable");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .expect("create test database");
-                let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
-                url.set_path(&name);
-                (url.to_string(), TestDb::Postgres { admin_url, name })
-            }
+            Db::Sqlite => TestDatabase::sqlite(),
+            Db::Postgres => TestDatabase::postgres()?,
         };
         let settings = Settings {
             bind: "127.0.0.1:0".into(),

@@ -1,5 +1,6 @@
 //! Browser tests: real headless Chromium, driven through chromedriver (fantoccini), against the
-//! real application started in-process on a fresh SQLite database per test.
+//! real application started in-process on a fresh database per test (SQLite; one path also on
+//! Postgres).
 //!
 //! Every page a test visits is checked the same way (see `harness::Browser::check`): no console
 //! error or CSP violation, and no axe-core violation of impact "serious" or "critical". The page
@@ -9,6 +10,8 @@
 //! Without chromium and chromedriver the tests pass after saying they were skipped, unless
 //! `CI=true`, where a missing browser is a failure. `scripts/test` says which case applies.
 
+#[path = "../common/database.rs"]
+mod database;
 #[macro_use]
 mod harness;
 

@@ -12,6 +12,17 @@ async fn look(t: &E2e, name: &str) {
 }
 
 /// A list with some of everything: descriptions, each role, used, expiring soon, deleted.
+/// Sends the add form empty and waits for the page that says the name is missing.
+async fn submit_empty_new_form(t: &E2e) {
+    t.click("form[action='/tokens/new'] button[type=submit]")
+        .await;
+    t.wait_until(
+        "the name error",
+        "return !!document.querySelector('#name-error');",
+    )
+    .await;
+}
+
 async fn fill_the_list(t: &E2e) {
     let secrets = add_tokens_over_http(
         t,
@@ -106,13 +117,7 @@ async fn token_pages() {
     t.goto("/tokens/new").await;
     t.wait_for_page("/tokens/new", NEW).await;
     look(&t, "new").await;
-    t.click("form[action='/tokens/new'] button[type=submit]")
-        .await;
-    t.wait_until(
-        "the name error",
-        "return !!document.querySelector('#name-error');",
-    )
-    .await;
+    submit_empty_new_form(&t).await;
     t.check_error_page("new-errors", 400).await;
     t.shoot("new-errors").await;
 
@@ -179,13 +184,7 @@ async fn dark_mode() {
     t.shoot("reveal-dark").await;
     t.goto("/tokens/new").await;
     t.wait_for_page("/tokens/new", NEW).await;
-    t.click("form[action='/tokens/new'] button[type=submit]")
-        .await;
-    t.wait_until(
-        "the name error",
-        "return !!document.querySelector('#name-error');",
-    )
-    .await;
+    submit_empty_new_form(&t).await;
     t.check_error_page("new-errors-dark", 400).await;
     t.shoot("new-errors-dark").await;
 

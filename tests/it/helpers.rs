@@ -1,8 +1,6 @@
 //! `spawn_app` and the small helpers that keep tests short.
 
-use std::sync::Once;
-
-use diesel::{Connection, RunQueryDsl};
+pub use crate::database::TestDatabase;
 use personal_tokens::app::Application;
 use personal_tokens::config::Settings;
 use reqwest::{Client, Response, redirect};
@@ -45,22 +43,6 @@ macro_rules! both_backends {
     };
 }
 
-enum Database {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Database::Postgres { admin_url, name } = self
-            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut conn);
-        }
-    }
-}
-
 /// One browser: a cookie jar pointed at the app.
 pub struct Browser {
     pub address: String,
@@ -70,7 +52,7 @@ pub struct Browser {
 pub struct TestApp {
     pub browser: Browser,
     pub database_url: String,
-    _database: Database,
+    _database: TestDatabase,
 }
 
 impl std::ops::Deref for TestApp {
@@ -79,38 +61,6 @@ impl std::ops::Deref for TestApp {
     fn deref(&self) -> &Browser {
         &self.browser
     }
-}
-
-fn postgres_admin_url() -> Option<String> {
-    match std::env::var("TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("TEST_POSTGRES_URL must be set in CI: the Postgres half may not be skipped");
-            }
-            static WARN: Once = Once::new();
-            WARN.call_once(|| {
-                eprintln!(
-                    "SKIPPED: Postgres tests (set TEST_POSTGRES_URL=postgres://… to run them)"
-                );
-            });
-            None
-        }
-    }
-}
-
-fn fresh_postgres_database(admin_url: &str) -> (String, String) {
-    // Before libpq's first connection, as the app does (see `store::DatabaseUrl::connect`).
-    openssl_sys::init();
-    let name = format!("pt_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = diesel::PgConnection::establish(admin_url)
-        .unwrap_or_else(|e| panic!("cannot reach TEST_POSTGRES_URL: {e}"));
-    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .expect("create test database");
-    let mut url = url::Url::parse(admin_url).expect("TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
-    (url.to_string(), name)
 }
 
 pub fn client() -> Client {
@@ -133,16 +83,8 @@ pub async fn spawn_app_with(
     configure: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
     let (database_url, database) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let path = dir.path().join("test.db");
-            (path.display().to_string(), Database::Sqlite(dir))
-        }
-        Backend::Postgres => {
-            let admin_url = postgres_admin_url()?;
-            let (url, name) = fresh_postgres_database(&admin_url);
-            (url, Database::Postgres { admin_url, name })
-        }
+        Backend::Sqlite => TestDatabase::sqlite(),
+        Backend::Postgres => TestDatabase::postgres()?,
     };
     let mut settings = test_settings(&database_url);
     configure(&mut settings);

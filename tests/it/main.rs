@@ -1,6 +1,8 @@
 //! Integration tests: the real application on a free port, against a fresh SQLite file and a
 //! fresh Postgres database. `both_backends!` emits a `sqlite` and a `postgres` test of each body.
 
+#[path = "../common/database.rs"]
+mod database;
 #[macro_use]
 mod helpers;
 
