@@ -1,3 +1,6 @@
+//! Personal Tokens: the library behind the binary, so tests and tools start the same app.
+//! Dependencies point inward: web/api → auth/store → domain.
+
 pub mod api;
 pub mod app;
 pub mod auth;
