@@ -1,5 +1,6 @@
 //! Personal Tokens: the library behind the binary, so tests and tools start the same app.
-//! Dependencies point inward: web/api → auth/store → domain.
+//! Dependencies point inward: web/api → auth/store → domain (auth's two extractors return the
+//! web and API error types, the one exception).
 
 pub mod api;
 pub mod app;
