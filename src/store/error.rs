@@ -32,3 +32,12 @@ pub(crate) fn is_unique_violation(error: &diesel::result::Error) -> bool {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
+
+/// A unique-index refusal becomes `Taken(what)`; any other error stays a query error.
+pub(crate) fn taken_as(error: diesel::result::Error, what: &'static str) -> StoreError {
+    if is_unique_violation(&error) {
+        StoreError::Taken(what)
+    } else {
+        error.into()
+    }
+}

@@ -7,6 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::audit::{self, AuditEvent};
+use super::error::taken_as;
 use super::rows::{AccountRow, TokenRow, UserRow};
 use super::schema::{account_policies, accounts, tokens, users};
 use super::{AnyConnection, MultiBackend, StoreError, StoreResult, locked_transaction};
@@ -300,13 +301,7 @@ fn insert_token(
     diesel::insert_into(tokens::table)
         .values(&row)
         .execute(conn)
-        .map_err(|e| {
-            if super::error::is_unique_violation(&e) {
-                StoreError::Taken("name")
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| taken_as(e, "name"))?;
     Ok(row)
 }
 
@@ -365,6 +360,27 @@ pub fn create_token(
     })
 }
 
+/// The soft delete shared by delete and regenerate. False when the token was already deleted:
+/// the condition on `deleted_at` makes a concurrent second delete a no-op, not a rewrite.
+fn mark_deleted(
+    conn: &mut AnyConnection,
+    id: &TokenId,
+    by: &UserId,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let changed = diesel::update(
+        tokens::table
+            .filter(tokens::id.eq(id.as_str()))
+            .filter(tokens::deleted_at.is_null()),
+    )
+    .set((
+        tokens::deleted_at.eq(now),
+        tokens::deleted_by.eq(by.as_str()),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
 pub enum DeleteOutcome {
     Deleted(TokenRecord),
     AlreadyDeleted(TokenRecord),
@@ -384,18 +400,7 @@ pub fn delete_token(
         let Some(token) = find_token(conn, &visibility, id)? else {
             return Ok(DeleteOutcome::NotFound);
         };
-        // The condition on deleted_at makes a concurrent second delete a no-op, not a rewrite.
-        let changed = diesel::update(
-            tokens::table
-                .filter(tokens::id.eq(id.as_str()))
-                .filter(tokens::deleted_at.is_null()),
-        )
-        .set((
-            tokens::deleted_at.eq(now),
-            tokens::deleted_by.eq(actor.id.as_str()),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
+        if !mark_deleted(conn, id, &actor.id, now)? {
             return Ok(DeleteOutcome::AlreadyDeleted(token));
         }
         audit::record(
@@ -449,12 +454,7 @@ pub fn regenerate_token(
         {
             return Ok(RegenerateOutcome::LimitReached(policy.max_tokens));
         }
-        diesel::update(tokens::table.filter(tokens::id.eq(old.id.as_str())))
-            .set((
-                tokens::deleted_at.eq(now),
-                tokens::deleted_by.eq(actor.id.as_str()),
-            ))
-            .execute(conn)?;
+        mark_deleted(conn, &old.id, &actor.id, now)?;
         let corrupt = |e: DomainError| StoreError::Corrupt(format!("token {}: {e}", old.id));
         let new = NewToken {
             name: TokenName::parse(&old.name).map_err(corrupt)?,

@@ -4,9 +4,7 @@ use diesel::prelude::*;
 
 use super::rows::{AccountRow, UserRow};
 use super::schema::{accounts, users};
-use super::{
-    AnyConnection, StoreError, StoreResult, accounts as account_store, locked_transaction,
-};
+use super::{AnyConnection, StoreResult, accounts as account_store, locked_transaction};
 use crate::domain::{AccountId, AccountName, DisplayName, Role, User, UserId, Username, time};
 
 /// A user as sign-in needs it: the stored argon2 hash beside the user.
@@ -86,13 +84,7 @@ fn insert_user(conn: &mut AnyConnection, new: &NewUser) -> StoreResult<User> {
     diesel::insert_into(users::table)
         .values(&row)
         .execute(conn)
-        .map_err(|e| {
-            if super::error::is_unique_violation(&e) {
-                StoreError::Taken("username")
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| super::error::taken_as(e, "username"))?;
     Ok(to_user(row, account))
 }
 
