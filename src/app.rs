@@ -1,8 +1,8 @@
-//! Startup: opens the store, resolves the session key, binds the port, and wires the route table.
-//! Tests start the same `Application` on port 0.
+//! Startup and the route table: opens the store, resolves the session key, binds the port, and
+//! mounts `web` and `api`. The top of the graph: nothing imports it but `main` and the tests,
+//! which start the same `Application` on port 0.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -15,37 +15,12 @@ use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
+use crate::state::AppState;
 use crate::store::{DatabaseUrl, Store, StoreError, secrets};
 use crate::web;
 
 pub const SESSION_COOKIE: &str = "pt_session";
 const SESSION_KEY_SECRET: &str = "session_key";
-
-/// What every handler shares: the store and whether first-run setup is known to be done.
-pub struct AppState {
-    pub store: Store,
-    /// Only ever goes from false to true (users are never all removed), so once set no request
-    /// asks the database again.
-    setup_done: AtomicBool,
-}
-
-impl AppState {
-    /// Whether any user exists, asking the database only until the answer is yes.
-    pub async fn setup_is_done(&self) -> Result<bool, StoreError> {
-        if self.setup_done.load(Ordering::Relaxed) {
-            return Ok(true);
-        }
-        let done = self.store.run(crate::store::users::any_user_exists).await?;
-        if done {
-            self.setup_done.store(true, Ordering::Relaxed);
-        }
-        Ok(done)
-    }
-
-    pub fn mark_setup_done(&self) {
-        self.setup_done.store(true, Ordering::Relaxed);
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -87,10 +62,7 @@ impl Application {
             source,
         })?;
 
-        let state = Data::new(AppState {
-            store,
-            setup_done: AtomicBool::new(false),
-        });
+        let state = Data::new(AppState::new(store));
         let secure = settings.secure_cookies;
         let mut server = HttpServer::new(move || {
             let session =

@@ -1,6 +1,7 @@
 //! Personal Tokens: the library behind the binary, so tests and tools start the same app.
-//! Dependencies point inward: web/api → auth/store → domain (auth's two extractors return the
-//! web and API error types, the one exception).
+//! Dependencies point one way: app → web, api → auth, state → store → domain. `domain` imports
+//! neither actix nor diesel; nothing under `domain`, `store`, `auth` or `state` imports `web`,
+//! `api` or `app` (tests/it/layering.rs holds the code to it).
 
 pub mod api;
 pub mod app;
@@ -8,5 +9,6 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod state;
 pub mod store;
 pub mod web;

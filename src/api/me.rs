@@ -2,9 +2,9 @@
 
 use actix_web::HttpResponse;
 
+use super::caller::ApiCaller;
 use super::dto::MeResponse;
 use super::error::{ApiError, ErrorBody};
-use crate::auth::bearer::ApiCaller;
 
 /// The account, user and token behind this request.
 #[utoipa::path(

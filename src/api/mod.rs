@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, authenticated by personal tokens. Handlers parse, make one
-//! store call, and answer; errors go through `ApiError` only.
+//! store call, and answer; errors go through `ApiError` only. May import `auth`, `store`,
+//! `domain` and `state`; never `web` or `app`.
 
+pub mod caller;
 pub mod dto;
 pub mod error;
 pub mod me;

@@ -4,12 +4,11 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 
+use super::caller::ApiCaller;
 use super::dto::{
     CreateTokenRequest, CreatedTokenResponse, ListTokensQuery, TokenDto, TokenListResponse,
 };
 use super::error::{ApiError, ErrorBody};
-use crate::app::AppState;
-use crate::auth::bearer::ApiCaller;
 use crate::auth::client_ip;
 use crate::domain::credential::Caller;
 use crate::domain::expiry::ExpiryChoice;
@@ -17,6 +16,7 @@ use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter, name
 use crate::domain::status::StatusFilter;
 use crate::domain::token::PlainToken;
 use crate::domain::{DomainError, Role, TokenId, UserId, time};
+use crate::state::AppState;
 use crate::store::tokens::{self, CreateOutcome, DeleteOutcome};
 
 fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {

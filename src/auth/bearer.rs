@@ -1,89 +1,91 @@
-//! `Authorization: Bearer <token>` for the API. Shape and checksum are checked before any
-//! database work; then one indexed lookup by SHA-256 digest. No slow hash on this path, and the
-//! presented token never reaches a log.
+//! Reading `Authorization: Bearer <token>` into a token digest. Shape and checksum are checked
+//! here, before any database work, so a mistyped token costs nothing; the presented token is
+//! hashed at once and never reaches a log. The extractor that looks the digest up and answers
+//! with the API's errors is `api::caller`. May import `domain` and actix's request types, never
+//! `web`, `api` or `app`.
 
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
-use futures_util::future::LocalBoxFuture;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 
-use crate::api::error::ApiError;
-use crate::app::AppState;
-use crate::domain::credential::{Caller, Refusal};
-use crate::domain::time;
 use crate::domain::token::{self, TokenDigest, TokenFormatError};
-use crate::store::tokens;
 
-/// A request authenticated by a personal token.
-pub struct ApiCaller(pub Caller);
+/// Why a request carries no usable bearer credential. Each message says what to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    Missing,
+    Unreadable,
+    NoCredentials,
+    WrongScheme,
+    NotAToken,
+    Checksum,
+}
 
-/// The token part of the header, or why there is none.
-fn presented_token(req: &HttpRequest) -> Result<&str, ApiError> {
-    let header = req
-        .headers()
+impl BearerError {
+    /// What the client should fix, for the error body.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Missing => "Send the token as `Authorization: Bearer <token>`.",
+            Self::Unreadable => "The Authorization header is not readable text.",
+            Self::NoCredentials => "The Authorization header must be `Bearer <token>`.",
+            Self::WrongScheme => "The Authorization scheme must be Bearer.",
+            Self::NotAToken => "The token is not a personal token (ptk_…).",
+            Self::Checksum => "The token's checksum does not match: it was mistyped or cut short.",
+        }
+    }
+}
+
+impl std::fmt::Display for BearerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for BearerError {}
+
+/// The digest of the well-formed token in the request's `Authorization` header.
+pub fn presented_digest(headers: &HeaderMap) -> Result<TokenDigest, BearerError> {
+    let value = headers
         .get(AUTHORIZATION)
-        .ok_or(ApiError::InvalidToken(
-            "Send the token as `Authorization: Bearer <token>`.",
-        ))?;
-    let value = header
+        .ok_or(BearerError::Missing)?
         .to_str()
-        .map_err(|_| ApiError::InvalidToken("The Authorization header is not readable text."))?;
-    let (scheme, credentials) = value.split_once(' ').ok_or(ApiError::InvalidToken(
-        "The Authorization header must be `Bearer <token>`.",
-    ))?;
+        .map_err(|_| BearerError::Unreadable)?;
+    let (scheme, credentials) = value.split_once(' ').ok_or(BearerError::NoCredentials)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::InvalidToken(
-            "The Authorization scheme must be Bearer.",
-        ));
+        return Err(BearerError::WrongScheme);
     }
     let credentials = credentials.trim();
     token::check_format(credentials).map_err(|error| match error {
-        TokenFormatError::Shape => {
-            ApiError::InvalidToken("The token is not a personal token (ptk_…).")
-        }
-        TokenFormatError::Checksum => ApiError::InvalidToken(
-            "The token's checksum does not match: it was mistyped or cut short.",
-        ),
+        TokenFormatError::Shape => BearerError::NotAToken,
+        TokenFormatError::Checksum => BearerError::Checksum,
     })?;
-    Ok(credentials)
+    Ok(TokenDigest::of(credentials))
 }
 
-impl FromRequest for ApiCaller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let checked = presented_token(req).map(TokenDigest::of);
-        let state = req.app_data::<Data<AppState>>().cloned();
-        let ip = super::client_ip(req);
-        Box::pin(async move {
-            let digest = checked?;
-            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            let now = time::now();
-            let credential = state
-                .store
-                .run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
-                .await?
-                .ok_or(ApiError::InvalidToken("The token is not valid."))?;
-            let due = credential.last_use_due(now);
-            let caller = credential.authorize(now).map_err(refused)?;
-            if due {
-                // A write, so the blocking pool even on SQLite: it may wait for the write lock.
-                let id = caller.credential.token_id.clone();
-                state
-                    .store
-                    .run(move |conn| tokens::record_use(conn, &id, now, &ip))
-                    .await?;
-            }
-            Ok(ApiCaller(caller))
-        })
+    fn headers(value: &str) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        map
     }
-}
 
-fn refused(refusal: Refusal) -> ApiError {
-    ApiError::InvalidToken(match refusal {
-        Refusal::Deleted => "The token was deleted.",
-        Refusal::Expired => "The token has expired.",
-        Refusal::IssuerInactive => "The token's owner is no longer active.",
-    })
+    #[test]
+    fn refuses_what_is_not_a_bearer_token() {
+        let refusal = |map: &HeaderMap| presented_digest(map).err();
+        assert_eq!(refusal(&HeaderMap::new()), Some(BearerError::Missing));
+        assert_eq!(
+            refusal(&headers("Basic abc")),
+            Some(BearerError::WrongScheme)
+        );
+        assert_eq!(
+            refusal(&headers("Bearer")),
+            Some(BearerError::NoCredentials)
+        );
+        assert_eq!(
+            refusal(&headers("Bearer ghp_abc")),
+            Some(BearerError::NotAToken)
+        );
+    }
 }

@@ -1,4 +1,6 @@
-//! Who is calling: passwords (argon2id), the browser session, CSRF tokens.
+//! Who is calling, as mechanisms with their own error types: passwords (argon2id), the browser
+//! session, CSRF tokens, reading a bearer credential into a digest. May import `domain`, `store`
+//! and actix's request types; never `web`, `api` or `app`, whose extractors build on these.
 
 pub mod bearer;
 pub mod csrf;

@@ -1,18 +1,14 @@
-//! The browser session (an encrypted, signed cookie): who is signed in, the CSRF token, and
-//! one-shot flash messages. `CurrentUser` is the extractor every signed-in page takes.
+//! The browser session (an encrypted, signed cookie): who is signed in, the CSRF token, one-shot
+//! flash messages and the pending one-time reveal. Mechanisms only, with their own error type:
+//! the extractor that turns a session into a signed-in user (or a redirect) is
+//! `web::current_user`. May import `domain` and actix-session, never `web`, `api` or `app`.
 
-use actix_session::{Session, SessionExt};
-use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
-use futures_util::future::LocalBoxFuture;
+use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
 use super::csrf;
-use crate::app::AppState;
+use crate::domain::UserId;
 use crate::domain::token::PlainToken;
-use crate::domain::{User, UserId};
-use crate::store::users;
-use crate::web::WebError;
 
 const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
@@ -22,6 +18,11 @@ const REVEAL: &str = "reveal";
 /// keeps Chromium from restoring the reveal page from its back/forward cache on Back, even with
 /// JavaScript off (`Cache-Control: no-store` alone does not).
 const REVEALED: &str = "revealed";
+
+/// The session cookie could not take a value: the request cannot go on safely.
+#[derive(Debug, thiserror::Error)]
+#[error("session: {0}")]
+pub struct SessionError(String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,13 +54,31 @@ pub fn csrf_matches(session: &Session, presented: &str) -> bool {
 }
 
 /// Starts a fresh session for `user`: old contents dropped, new cookie, new CSRF token.
-pub fn sign_in(session: &Session, user: &UserId) -> Result<(), WebError> {
+pub fn sign_in(session: &Session, user: &UserId) -> Result<(), SessionError> {
     session.clear();
     session.renew();
     session
         .insert(USER_ID, user.as_str())
         .and_then(|()| session.insert(CSRF, csrf::generate()))
-        .map_err(|e| WebError::Internal(format!("session: {e}")))
+        .map_err(|e| SessionError(e.to_string()))
+}
+
+/// The user this session was signed in as, if any. Whether that user may still act is the
+/// caller's question (they may have been deactivated since).
+pub fn signed_in_user(session: &Session) -> Option<UserId> {
+    session
+        .get::<String>(USER_ID)
+        .ok()
+        .flatten()
+        .map(UserId::from_trusted)
+}
+
+/// Called on every signed-in request after the one that revealed a token: the cookie changes,
+/// so the browser drops the reveal page from its back/forward cache.
+pub fn forget_reveal_marker(session: &Session) {
+    if session.contains_key(REVEALED) {
+        session.remove(REVEALED);
+    }
 }
 
 pub fn sign_out(session: &Session) {
@@ -100,7 +119,7 @@ pub struct Reveal {
     pub token: secrecy::SecretString,
 }
 
-pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result<(), WebError> {
+pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result<(), SessionError> {
     session
         .insert(
             REVEAL,
@@ -109,7 +128,7 @@ pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result
                 token: token.expose().to_owned(),
             },
         )
-        .map_err(|e| WebError::Internal(format!("session: {e}")))
+        .map_err(|e| SessionError(e.to_string()))
 }
 
 /// Hands out the pending token once; every later call finds nothing.
@@ -123,43 +142,4 @@ pub fn take_reveal(session: &Session) -> Option<Reveal> {
         name: pending.name,
         token: secrecy::SecretString::from(pending.token),
     })
-}
-
-/// The signed-in, active user of this request. Anyone else is sent to the sign-in page.
-pub struct CurrentUser {
-    pub user: User,
-    pub session: Session,
-}
-
-impl FromRequest for CurrentUser {
-    type Error = WebError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.get_session();
-        let state = req.app_data::<Data<AppState>>().cloned();
-        Box::pin(async move {
-            let state = state.ok_or_else(|| WebError::Internal("app state missing".into()))?;
-            let Some(raw) = session.get::<String>(USER_ID).ok().flatten() else {
-                return Err(WebError::SignInRequired);
-            };
-            let id = UserId::from_trusted(raw);
-            let user = state
-                .store
-                .run(move |conn| users::find_user_by_id(conn, &id))
-                .await?;
-            match user {
-                Some(user) if user.active => {
-                    if session.contains_key(REVEALED) {
-                        session.remove(REVEALED);
-                    }
-                    Ok(CurrentUser { user, session })
-                }
-                _ => {
-                    session.purge();
-                    Err(WebError::SignInRequired)
-                }
-            }
-        })
-    }
 }

@@ -1,5 +1,6 @@
 //! Persistence: the only module that speaks diesel. One code path serves SQLite and Postgres
 //! through a multi-backend connection; backend-specific SQL is a `match` kept inside this module.
+//! May import `domain` only; never `auth`, `web`, `api` or `app`.
 
 pub mod accounts;
 pub mod audit;

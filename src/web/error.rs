@@ -8,6 +8,7 @@ use askama::Template;
 
 use super::layout::Layout;
 use crate::auth::password::HashError;
+use crate::auth::session::SessionError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,12 @@ pub enum WebError {
 
 impl From<StoreError> for WebError {
     fn from(error: StoreError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<SessionError> for WebError {
+    fn from(error: SessionError) -> Self {
         Self::Internal(error.to_string())
     }
 }

@@ -5,7 +5,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Paths that work before setup: setup itself, health checks, assets, and the API (which has
 /// no tokens to accept yet and answers 401 on its own).

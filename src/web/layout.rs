@@ -2,11 +2,12 @@
 
 use actix_session::Session;
 
+use super::CurrentUser;
 use super::{WebError, assets};
-use crate::app::AppState;
-use crate::auth::session::{self, CurrentUser, Flash};
+use crate::auth::session::{self, Flash};
 use crate::domain::lifecycle::Visibility;
 use crate::domain::time;
+use crate::state::AppState;
 use crate::store::tokens;
 
 pub struct LayoutUser {

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::Layout;
 use super::{WebError, see_other};
-use crate::app::AppState;
 use crate::auth::session;
 use crate::auth::{client_ip, password};
 use crate::domain::{sign_in as rules, time};
+use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::users;
 

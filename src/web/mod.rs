@@ -1,7 +1,9 @@
 //! The dashboard's pages: one module per page, each mirrored by a template under `templates/`.
-//! Handlers parse, make one store call, and render; they never touch diesel.
+//! Handlers parse, make one store call, and render; they never touch diesel. May import `auth`,
+//! `store`, `domain` and `state`; never `api` or `app`.
 
 pub mod assets;
+pub mod current_user;
 pub mod error;
 pub mod first_run;
 pub mod format;
@@ -18,6 +20,7 @@ pub mod tokens_list;
 
 use actix_web::{HttpResponse, web};
 
+pub use current_user::CurrentUser;
 pub use error::WebError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

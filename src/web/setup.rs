@@ -11,10 +11,10 @@ use serde::Deserialize;
 use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::Layout;
 use super::{WebError, see_other};
-use crate::app::AppState;
 use crate::auth::password;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::{AccountName, DisplayName, NewPassword, Role, Username};
+use crate::state::AppState;
 use crate::store::users::{self, NewUser};
 
 #[derive(Deserialize, Default)]

@@ -6,15 +6,16 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::CurrentUser;
 use super::format::TokenView;
 use super::forms::{self, CsrfForm};
 use super::layout::{self, Layout};
 use super::{WebError, see_other};
-use crate::app::AppState;
 use crate::auth::client_ip;
-use crate::auth::session::{self, CurrentUser, FlashKind};
+use crate::auth::session::{self, FlashKind};
 use crate::domain::lifecycle::{TokenRecord, Visibility};
 use crate::domain::{TokenId, time};
+use crate::state::AppState;
 use crate::store::tokens::{self, DeleteOutcome};
 
 /// The word a user types to confirm, as GitHub and Gcore ask for a typed confirmation.

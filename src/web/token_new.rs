@@ -6,17 +6,18 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::CurrentUser;
 use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::{WebError, see_other};
-use crate::app::AppState;
 use crate::auth::client_ip;
-use crate::auth::session::{self, CurrentUser};
+use crate::auth::session;
 use crate::domain::expiry::{self, ExpiryChoice};
 use crate::domain::lifecycle::NewTokenInput;
 use crate::domain::policy::TokenPolicy;
 use crate::domain::token::PlainToken;
 use crate::domain::{Role, time};
+use crate::state::AppState;
 use crate::store::tokens::{self, CreateOutcome};
 
 #[derive(Deserialize, Default)]

@@ -4,16 +4,17 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::CurrentUser;
 use super::format::TokenView;
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
 use super::token_delete::{find_visible, token_id};
 use super::{WebError, see_other};
-use crate::app::AppState;
 use crate::auth::client_ip;
-use crate::auth::session::{self, CurrentUser, FlashKind};
+use crate::auth::session::{self, FlashKind};
 use crate::domain::time;
 use crate::domain::token::PlainToken;
+use crate::state::AppState;
 use crate::store::tokens::{self, RegenerateOutcome};
 
 #[derive(Template)]

@@ -5,11 +5,12 @@ use actix_web::web::Data;
 use askama::Template;
 use secrecy::ExposeSecret;
 
+use super::CurrentUser;
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
 use super::{WebError, see_other};
-use crate::app::AppState;
-use crate::auth::session::{self, CurrentUser, FlashKind};
+use crate::auth::session::{self, FlashKind};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "tokens/reveal.html")]

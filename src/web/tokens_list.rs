@@ -5,15 +5,15 @@ use actix_web::web::{Data, Query};
 use askama::Template;
 use serde::Deserialize;
 
+use super::CurrentUser;
 use super::WebError;
 use super::format::TokenView;
 use super::forms;
 use super::layout::Layout;
-use crate::app::AppState;
-use crate::auth::session::CurrentUser;
 use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
 use crate::domain::status::StatusFilter;
 use crate::domain::{Role, UserId, time};
+use crate::state::AppState;
 use crate::store::tokens;
 
 /// The query string as sent; every field is optional and parsed leniently (see `parse`).

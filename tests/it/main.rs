@@ -8,6 +8,7 @@ mod helpers;
 
 mod api_tokens;
 mod cli;
+mod layering;
 mod login;
 mod setup;
 mod token_helpers;

@@ -1,0 +1,49 @@
+//! `CurrentUser`, the extractor every signed-in page takes: the session's user, looked up afresh
+//! on each request so a deactivation takes effect at once. Anyone else is sent to the sign-in page.
+
+use actix_session::{Session, SessionExt};
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use futures_util::future::LocalBoxFuture;
+
+use super::WebError;
+use crate::auth::session;
+use crate::domain::User;
+use crate::state::AppState;
+use crate::store::users;
+
+/// The signed-in, active user of this request.
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| WebError::Internal("app state missing".into()))?;
+            let Some(id) = session::signed_in_user(&session) else {
+                return Err(WebError::SignInRequired);
+            };
+            let user = state
+                .store
+                .run(move |conn| users::find_user_by_id(conn, &id))
+                .await?;
+            match user {
+                Some(user) if user.active => {
+                    session::forget_reveal_marker(&session);
+                    Ok(CurrentUser { user, session })
+                }
+                _ => {
+                    session::sign_out(&session);
+                    Err(WebError::SignInRequired)
+                }
+            }
+        })
+    }
+}
