@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 account: AccountName::parse("Bench").expect("valid"),
                 username: Username::parse("bench").expect("valid"),
                 display_name: DisplayName::parse("Bench Admin").expect("valid"),
+                email: None,
                 password_hash: password::hash(&admin_password).expect("hash"),
                 role: Role::Admin,
             },

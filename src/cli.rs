@@ -4,7 +4,7 @@ use std::io::Read;
 
 use crate::auth::password;
 use crate::config::{Settings, UserCommand};
-use crate::domain::{AccountName, DisplayName, NewPassword, Username};
+use crate::domain::{AccountName, DisplayName, Email, NewPassword, Username};
 use crate::store::{DatabaseUrl, Store, StoreError, users};
 
 pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(), String> {
@@ -13,6 +13,7 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             account,
             username,
             display_name,
+            email,
             role,
             password_stdin: _,
         } => {
@@ -21,6 +22,8 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             let display_name =
                 DisplayName::parse(display_name.as_deref().unwrap_or(username.as_str()))
                     .map_err(|e| e.message)?;
+            let email =
+                Email::parse_optional(email.as_deref().unwrap_or("")).map_err(|e| e.message)?;
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -37,6 +40,7 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
                 account,
                 username,
                 display_name,
+                email,
                 password_hash,
                 role,
             };

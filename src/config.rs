@@ -93,6 +93,9 @@ pub enum UserCommand {
         /// Shown in the header and the token list (default: the username).
         #[arg(long)]
         display_name: Option<String>,
+        /// Where expiry notices go (optional).
+        #[arg(long)]
+        email: Option<String>,
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// Read the password from standard input (required: passwords never go on the command line).

@@ -11,9 +11,12 @@ use crate::domain::UserId;
 use crate::domain::token::PlainToken;
 
 const USER_ID: &str = "uid";
+/// The user's session epoch at sign-in; a session from an older epoch has been ended.
+const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const REVEAL: &str = "reveal";
+const PASSWORD_REVEAL: &str = "reveal_password";
 /// Set by the reveal page, cleared by the next signed-in request: that change of cookie is what
 /// keeps Chromium from restoring the reveal page from its back/forward cache on Back, even with
 /// JavaScript off (`Cache-Control: no-store` alone does not).
@@ -53,24 +56,33 @@ pub fn csrf_matches(session: &Session, presented: &str) -> bool {
     csrf::matches(expected.as_deref(), presented)
 }
 
-/// Starts a fresh session for `user`: old contents dropped, new cookie, new CSRF token.
-pub fn sign_in(session: &Session, user: &UserId) -> Result<(), SessionError> {
+/// Starts a fresh session for `user` at their current session `epoch`: old contents dropped, new
+/// cookie, new CSRF token.
+pub fn sign_in(session: &Session, user: &UserId, epoch: i32) -> Result<(), SessionError> {
     session.clear();
     session.renew();
     session
         .insert(USER_ID, user.as_str())
+        .and_then(|()| session.insert(EPOCH, epoch))
         .and_then(|()| session.insert(CSRF, csrf::generate()))
         .map_err(|e| SessionError(e.to_string()))
 }
 
-/// The user this session was signed in as, if any. Whether that user may still act is the
-/// caller's question (they may have been deactivated since).
-pub fn signed_in_user(session: &Session) -> Option<UserId> {
+/// The user this session was signed in as, and the session epoch it was signed in at. Whether
+/// that user may still act is the caller's question (they may have been deactivated since).
+pub fn signed_in_user(session: &Session) -> Option<(UserId, i32)> {
+    let id = session.get::<String>(USER_ID).ok().flatten()?;
+    // Sessions from before epochs existed carry none: epoch 0, which every user started at.
+    let epoch = session.get::<i32>(EPOCH).ok().flatten().unwrap_or(0);
+    Some((UserId::from_trusted(id), epoch))
+}
+
+/// Keeps this session signed in after its user's epoch moved on (they changed their password
+/// here: every other session ends, this one stays).
+pub fn follow_epoch(session: &Session, epoch: i32) -> Result<(), SessionError> {
     session
-        .get::<String>(USER_ID)
-        .ok()
-        .flatten()
-        .map(UserId::from_trusted)
+        .insert(EPOCH, epoch)
+        .map_err(|e| SessionError(e.to_string()))
 }
 
 /// Called on every signed-in request after the one that revealed a token: the cookie changes,
@@ -106,8 +118,9 @@ pub fn take_flashes(session: &Session) -> Vec<Flash> {
     }
 }
 
-/// A new token waiting for its one reveal. The session cookie is encrypted (AES-GCM), and the
-/// entry is removed by the reveal page that shows it, so the clear token lives only until then.
+/// A new secret waiting for its one reveal: a token, or a generated initial password. The session
+/// cookie is encrypted (AES-GCM), and the entry is removed by the page that shows it, so the clear
+/// secret lives only until then.
 #[derive(Serialize, Deserialize)]
 struct PendingReveal {
     name: String,
@@ -119,27 +132,55 @@ pub struct Reveal {
     pub token: secrecy::SecretString,
 }
 
-pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result<(), SessionError> {
+fn stash(session: &Session, key: &str, name: &str, secret: &str) -> Result<(), SessionError> {
+    let pending = PendingReveal {
+        name: name.to_owned(),
+        token: secret.to_owned(),
+    };
     session
-        .insert(
-            REVEAL,
-            PendingReveal {
-                name: name.to_owned(),
-                token: token.expose().to_owned(),
-            },
-        )
+        .insert(key, pending)
         .map_err(|e| SessionError(e.to_string()))
 }
 
-/// Hands out the pending token once; every later call finds nothing.
-pub fn take_reveal(session: &Session) -> Option<Reveal> {
-    if !session.contains_key(REVEAL) {
+fn take(session: &Session, key: &str) -> Option<Reveal> {
+    if !session.contains_key(key) {
         return None;
     }
-    let pending = session.remove_as::<PendingReveal>(REVEAL)?.ok()?;
+    let pending = session.remove_as::<PendingReveal>(key)?.ok()?;
     let _ = session.insert(REVEALED, true);
     Some(Reveal {
         name: pending.name,
         token: secrecy::SecretString::from(pending.token),
     })
+}
+
+pub fn stash_reveal(session: &Session, name: &str, token: &PlainToken) -> Result<(), SessionError> {
+    stash(session, REVEAL, name, token.expose())
+}
+
+/// Hands out the pending token once; every later call finds nothing.
+pub fn take_reveal(session: &Session) -> Option<Reveal> {
+    take(session, REVEAL)
+}
+
+/// A generated initial password, for the next page about that user to show once.
+pub fn stash_password_reveal(
+    session: &Session,
+    user: &UserId,
+    password: &str,
+) -> Result<(), SessionError> {
+    stash(session, PASSWORD_REVEAL, user.as_str(), password)
+}
+
+/// The generated password of `user`, once; a stash for another user stays where it is.
+pub fn take_password_reveal(session: &Session, user: &UserId) -> Option<secrecy::SecretString> {
+    let for_user = session
+        .get::<PendingReveal>(PASSWORD_REVEAL)
+        .ok()
+        .flatten()
+        .is_some_and(|pending| pending.name == user.as_str());
+    if !for_user {
+        return None;
+    }
+    take(session, PASSWORD_REVEAL).map(|reveal| reveal.token)
 }

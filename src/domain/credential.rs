@@ -82,7 +82,6 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AccountId, UserId};
 
     fn credential(token_role: Role, issuer_role: Role) -> Credential {
         Credential {
@@ -92,15 +91,7 @@ mod tests {
             expires_at: None,
             deleted_at: None,
             last_used_at: None,
-            issuer: User {
-                id: UserId::generate(),
-                account_id: AccountId::generate(),
-                account_name: "Acme".into(),
-                username: "ada".into(),
-                display_name: "Ada".into(),
-                role: issuer_role,
-                active: true,
-            },
+            issuer: User::sample(issuer_role),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The product's rules, free of HTTP and SQL: every user-typed value is parsed here into a type
 //! that can only hold a valid value. Nothing in this module may import actix or diesel.
 
+pub mod audit;
 pub mod credential;
 pub mod error;
 pub mod expiry;
@@ -17,5 +18,5 @@ pub mod token;
 
 pub use error::DomainError;
 pub use ids::{AccountId, TokenId, UserId};
-pub use people::{AccountName, DisplayName, NewPassword, User, Username};
+pub use people::{AccountName, DisplayName, Email, NewPassword, User, Username};
 pub use role::Role;

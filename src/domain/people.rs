@@ -2,7 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::DomainError;
+use super::{DomainError, Role};
 
 pub const ACCOUNT_NAME_MAX: usize = 100;
 pub const USERNAME_MAX: usize = 64;
@@ -10,6 +10,8 @@ pub const DISPLAY_NAME_MAX: usize = 100;
 pub const PASSWORD_MIN: usize = 12;
 /// Argon2 takes any length, but a megabyte password is a denial of service, not a password.
 pub const PASSWORD_MAX: usize = 1024;
+/// A generated initial password: 20 base62 characters, about 119 bits.
+pub const GENERATED_PASSWORD_LEN: usize = 20;
 
 fn trimmed_text(
     field: &'static str,
@@ -128,6 +130,13 @@ impl NewPassword {
         Ok(Self(SecretString::from(raw)))
     }
 
+    /// An initial password for someone an administrator adds without typing one.
+    pub fn generate() -> Self {
+        Self(SecretString::from(super::token::random_base62(
+            GENERATED_PASSWORD_LEN,
+        )))
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
@@ -137,6 +146,83 @@ impl std::fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("NewPassword([redacted])")
     }
+}
+
+pub const EMAIL_MAX: usize = 254;
+
+/// An e-mail address for notices. Deliberately loose (one `@`, a dot in the domain, no spaces or
+/// control characters): the mail server is the judge of the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Blank means "no address".
+    pub fn parse_optional(raw: &str) -> Result<Option<Self>, DomainError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let refuse = |message: &str| Err(DomainError::new("email", message));
+        if value.chars().count() > EMAIL_MAX {
+            return refuse("E-mail address must be at most 254 characters.");
+        }
+        if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return refuse("E-mail address cannot contain spaces or control characters.");
+        }
+        let Some((local, domain)) = value.split_once('@') else {
+            return refuse("Enter an e-mail address such as name@example.com.");
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && !domain.contains(['<', '>', '"', ',', ';', '(', ')', '[', ']', '\\']);
+        if local.is_empty() || !domain_ok || local.contains(['<', '>', '"', ',', ';']) {
+            return refuse("Enter an e-mail address such as name@example.com.");
+        }
+        Ok(Some(Self(value.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A change to someone's standing that could leave an account without an administrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandingChange {
+    Role(Role),
+    Deactivate,
+    Reactivate,
+}
+
+/// The last active administrator of an account can be neither demoted nor deactivated: nobody
+/// could undo it from the browser. `active_admins` counts the account's active administrators,
+/// `target` included.
+pub fn keeps_an_administrator(
+    target: &User,
+    change: StandingChange,
+    active_admins: i64,
+) -> Result<(), DomainError> {
+    let removes_an_admin = target.active
+        && target.role == Role::Admin
+        && match change {
+            StandingChange::Role(role) => role != Role::Admin,
+            StandingChange::Deactivate => true,
+            StandingChange::Reactivate => false,
+        };
+    if removes_an_admin && active_admins <= 1 {
+        let field = match change {
+            StandingChange::Role(_) => "role",
+            StandingChange::Deactivate | StandingChange::Reactivate => "active",
+        };
+        return Err(DomainError::new(
+            field,
+            "This is the account's last active administrator. Make someone else an \
+             administrator first.",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -173,6 +259,53 @@ mod tests {
     }
 
     #[test]
+    fn email_is_optional_and_loosely_checked() {
+        assert_eq!(Email::parse_optional("  ").unwrap(), None);
+        let email = Email::parse_optional(" ada@example.com ").unwrap().unwrap();
+        assert_eq!(email.as_str(), "ada@example.com");
+        for bad in [
+            "ada",
+            "ada@localhost",
+            "@example.com",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@example.com\0",
+            "<script>@x.y",
+        ] {
+            assert_eq!(
+                Email::parse_optional(bad).unwrap_err().field,
+                "email",
+                "{bad:?}"
+            );
+        }
+        let long = format!("{}@example.com", "a".repeat(EMAIL_MAX));
+        assert!(Email::parse_optional(&long).is_err());
+    }
+
+    fn someone(role: Role, active: bool) -> User {
+        User {
+            active,
+            ..User::sample(role)
+        }
+    }
+
+    #[test]
+    fn the_last_active_administrator_stays_one() {
+        let admin = someone(Role::Admin, true);
+        let demote = StandingChange::Role(Role::Engineer);
+        assert_eq!(
+            keeps_an_administrator(&admin, demote, 1).unwrap_err().field,
+            "role"
+        );
+        assert!(keeps_an_administrator(&admin, StandingChange::Deactivate, 1).is_err());
+        assert!(keeps_an_administrator(&admin, StandingChange::Role(Role::Admin), 1).is_ok());
+        assert!(keeps_an_administrator(&admin, demote, 2).is_ok());
+        assert!(keeps_an_administrator(&admin, StandingChange::Deactivate, 2).is_ok());
+        let engineer = someone(Role::Engineer, true);
+        assert!(keeps_an_administrator(&engineer, StandingChange::Deactivate, 1).is_ok());
+    }
+
+    #[test]
     fn password_debug_never_shows_the_secret() {
         let password = NewPassword::parse("correct horse battery", None).unwrap();
         assert!(!format!("{password:?}").contains("horse"));
@@ -187,6 +320,31 @@ pub struct User {
     pub account_name: String,
     pub username: String,
     pub display_name: String,
-    pub role: super::Role,
+    pub role: Role,
     pub active: bool,
+    pub email: Option<String>,
+    /// Whether expiry notices may go to `email`.
+    pub email_notices: bool,
+    /// Bumped to end every session of this user at once (deactivation, a new password): a
+    /// session signed in at an older epoch is no longer accepted.
+    pub session_epoch: i32,
+}
+
+#[cfg(test)]
+impl User {
+    /// An active user of a fresh account, for tests of the rules that take a user.
+    pub(crate) fn sample(role: Role) -> Self {
+        Self {
+            id: super::UserId::generate(),
+            account_id: super::AccountId::generate(),
+            account_name: "Acme".into(),
+            username: "ada".into(),
+            display_name: "Ada".into(),
+            role,
+            active: true,
+            email: None,
+            email_notices: true,
+            session_epoch: 0,
+        }
+    }
 }

@@ -44,6 +44,14 @@ fn checksum(random: &str) -> [u8; CHECKSUM_LEN] {
     digits
 }
 
+/// `len` base62 characters from the operating system's CSPRNG (tokens, generated passwords).
+pub(crate) fn random_base62(len: usize) -> String {
+    let mut rng = UnwrapErr(SysRng);
+    (0..len)
+        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
+        .collect()
+}
+
 /// A freshly made token in clear. It exists only between generation and the one reveal: no
 /// `Display`, no `Serialize`, and a redacted `Debug`.
 pub struct PlainToken(SecretString);
@@ -51,10 +59,7 @@ pub struct PlainToken(SecretString);
 impl PlainToken {
     /// 34 characters from the operating system's CSPRNG, then the checksum.
     pub fn generate() -> Self {
-        let mut rng = UnwrapErr(SysRng);
-        let random: String = (0..RANDOM_LEN)
-            .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
-            .collect();
+        let random = random_base62(RANDOM_LEN);
         let checksum = checksum(&random);
         let mut token = String::with_capacity(TOKEN_LEN);
         token.push_str(PREFIX);

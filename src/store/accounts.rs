@@ -2,10 +2,13 @@
 
 use diesel::prelude::*;
 
+use super::audit::{self, AuditEvent};
 use super::rows::AccountRow;
 use super::schema::{account_policies, accounts};
 use super::{AnyConnection, StoreResult};
-use crate::domain::{AccountName, time};
+use crate::domain::audit::AuditKind;
+use crate::domain::policy::TokenPolicy;
+use crate::domain::{AccountName, User, time};
 
 /// Finds the account by name, creating it with the default policy when it is new.
 /// Call inside a transaction: the two inserts belong together.
@@ -38,4 +41,51 @@ pub(crate) fn find_or_create_account(
         ))
         .execute(conn)?;
     Ok(account)
+}
+
+/// Sets the account's token policy. Existing tokens keep their expiry; the next create, on the
+/// page or through the API, reads the new values (it reads the policy under the account lock).
+pub fn update_policy(
+    conn: &mut AnyConnection,
+    actor: &User,
+    policy: &TokenPolicy,
+    ip: &str,
+) -> StoreResult<()> {
+    let account = actor.account_id.as_str();
+    conn.transaction(|conn| {
+        diesel::update(account_policies::table.filter(account_policies::account_id.eq(account)))
+            .set((
+                account_policies::max_lifetime_days.eq(to_column(policy.max_lifetime_days)),
+                account_policies::allow_never.eq(policy.allow_never),
+                account_policies::max_tokens.eq(to_column(policy.max_tokens)),
+                account_policies::updated_at.eq(time::now()),
+            ))
+            .execute(conn)?;
+        let detail = format!(
+            "longest lifetime {} days; never expires {}; limit {} tokens",
+            policy.max_lifetime_days,
+            if policy.allow_never {
+                "allowed"
+            } else {
+                "not allowed"
+            },
+            policy.max_tokens
+        );
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(account),
+                actor_id: Some(actor.id.as_str()),
+                kind: AuditKind::PolicyChanged,
+                subject: account,
+                ip: Some(ip),
+                detail: &detail,
+            },
+        )
+    })
+}
+
+/// Policy values are bounded far below `i32::MAX` by the domain; saturate rather than wrap.
+fn to_column(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
 }

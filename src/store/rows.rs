@@ -25,6 +25,9 @@ pub struct UserRow {
     pub role: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub email: Option<String>,
+    pub email_notices: bool,
+    pub session_epoch: i32,
 }
 
 #[derive(Insertable)]

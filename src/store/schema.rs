@@ -19,6 +19,9 @@ diesel::table! {
         role -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        email -> Nullable<Text>,
+        email_notices -> Bool,
+        session_epoch -> Integer,
     }
 }
 

@@ -11,6 +11,7 @@ use super::error::taken_as;
 use super::rows::{AccountRow, TokenRow, UserRow};
 use super::schema::{account_policies, accounts, tokens, users};
 use super::{AnyConnection, MultiBackend, StoreError, StoreResult, locked_transaction};
+use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Credential, LAST_USED_INTERVAL_SECONDS};
 use crate::domain::expiry::{self, WARNING_DAYS};
 use crate::domain::lifecycle::{NewToken, NewTokenInput, TokenFilter, TokenRecord, Visibility};
@@ -19,10 +20,6 @@ use crate::domain::policy::TokenPolicy;
 use crate::domain::status::{StatusFilter, TokenStatus};
 use crate::domain::token::{PlainToken, TokenDigest};
 use crate::domain::{AccountId, DomainError, Role, TokenId, User, UserId};
-
-pub const TOKEN_CREATED: &str = "token_created";
-pub const TOKEN_REGENERATED: &str = "token_regenerated";
-pub const TOKEN_DELETED: &str = "token_deleted";
 
 #[diesel::declare_sql_function]
 extern "SQL" {
@@ -33,7 +30,7 @@ type StatusSql =
     Box<dyn BoxableExpression<tokens::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// The SQL twin of `domain::status::status_at`; `status_sql_agrees_with_the_domain` checks them.
-fn status_sql(status: TokenStatus, now: NaiveDateTime) -> StatusSql {
+pub(crate) fn status_sql(status: TokenStatus, now: NaiveDateTime) -> StatusSql {
     match status {
         TokenStatus::Deleted => Box::new(tokens::deleted_at.is_not_null()),
         TokenStatus::Expired => Box::new(
@@ -347,7 +344,7 @@ pub fn create_token(
             AuditEvent {
                 account_id: Some(account.as_str()),
                 actor_id: Some(creator.id.as_str()),
-                kind: TOKEN_CREATED,
+                kind: AuditKind::TokenCreated,
                 subject: &row.id,
                 ip,
                 detail: &row.name,
@@ -408,7 +405,7 @@ pub fn delete_token(
             AuditEvent {
                 account_id: Some(actor.account_id.as_str()),
                 actor_id: Some(actor.id.as_str()),
-                kind: TOKEN_DELETED,
+                kind: AuditKind::TokenDeleted,
                 subject: id.as_str(),
                 ip,
                 detail: &token.name,
@@ -468,7 +465,7 @@ pub fn regenerate_token(
             AuditEvent {
                 account_id: Some(account.as_str()),
                 actor_id: Some(actor.id.as_str()),
-                kind: TOKEN_REGENERATED,
+                kind: AuditKind::TokenRegenerated,
                 subject: &row.id,
                 ip,
                 detail: &format!("{} (replaces {})", row.name, old.id),
@@ -565,7 +562,8 @@ pub fn record_use(
     Ok(())
 }
 
-/// Sets the account's token limit (the policy page will call this; the seed tool does now).
+/// Sets the account's token limit alone, without an audit event: for the seed tool and tests.
+/// People change it on the policy page (`accounts::update_policy`).
 pub fn set_max_tokens(conn: &mut AnyConnection, account: &AccountId, max: u32) -> StoreResult<()> {
     diesel::update(
         account_policies::table.filter(account_policies::account_id.eq(account.as_str())),

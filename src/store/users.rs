@@ -1,11 +1,19 @@
-//! Users: lookup for sign-in and sessions, creation at setup and from the command line.
+//! Users: lookup for sign-in and sessions; creation at setup, on the command line and on the users
+//! page; role, standing, settings and password changes, each with its audit event.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::audit::{self, AuditEvent};
 use super::rows::{AccountRow, UserRow};
-use super::schema::{accounts, users};
+use super::schema::{accounts, tokens, users};
 use super::{AnyConnection, StoreResult, accounts as account_store, locked_transaction};
-use crate::domain::{AccountId, AccountName, DisplayName, Role, User, UserId, Username, time};
+use crate::domain::audit::AuditKind;
+use crate::domain::people::{StandingChange, keeps_an_administrator};
+use crate::domain::status::TokenStatus;
+use crate::domain::{
+    AccountId, AccountName, DisplayName, DomainError, Email, Role, User, UserId, Username, time,
+};
 
 /// A user as sign-in needs it: the stored argon2 hash beside the user.
 pub struct UserWithHash {
@@ -17,6 +25,7 @@ pub struct NewUser {
     pub account: AccountName,
     pub username: Username,
     pub display_name: DisplayName,
+    pub email: Option<Email>,
     pub password_hash: String,
     pub role: Role,
 }
@@ -32,6 +41,9 @@ pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {
         // least-privileged role rather than a crash.
         role: Role::parse(&row.role).unwrap_or(Role::ReadOnly),
         active: row.active,
+        email: row.email,
+        email_notices: row.email_notices,
+        session_epoch: row.session_epoch,
     }
 }
 
@@ -50,6 +62,15 @@ pub fn find_user_by_id(conn: &mut AnyConnection, id: &UserId) -> StoreResult<Opt
     Ok(found.map(|(user, account)| to_user(user, account)))
 }
 
+/// A user of `account` only: another account's user id is simply not found.
+pub fn find_user_in_account(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    id: &UserId,
+) -> StoreResult<Option<User>> {
+    Ok(find_user_by_id(conn, id)?.filter(|user| user.account_id == *account))
+}
+
 pub fn find_user_by_username(
     conn: &mut AnyConnection,
     username: &str,
@@ -58,7 +79,7 @@ pub fn find_user_by_username(
         .inner_join(accounts::table)
         .filter(users::username.eq(username))
         .select((UserRow::as_select(), AccountRow::as_select()))
-        .first::<(UserRow, AccountRow)>(conn)
+        .get_result::<(UserRow, AccountRow)>(conn)
         .optional()?;
     Ok(found.map(|(user, account)| {
         let password_hash = user.password_hash.clone();
@@ -80,6 +101,9 @@ fn insert_user(conn: &mut AnyConnection, new: &NewUser) -> StoreResult<User> {
         role: new.role.as_str().to_owned(),
         active: true,
         created_at: time::now(),
+        email: new.email.as_ref().map(|e| e.as_str().to_owned()),
+        email_notices: true,
+        session_epoch: 0,
     };
     diesel::insert_into(users::table)
         .values(&row)
@@ -102,4 +126,232 @@ pub fn create_first_admin(conn: &mut AnyConnection, new: NewUser) -> StoreResult
 /// Adds a user, creating the account when the name is new (the command line's `user add`).
 pub fn add_user(conn: &mut AnyConnection, new: NewUser) -> StoreResult<User> {
     conn.transaction(|conn| insert_user(conn, &new))
+}
+
+/// An administrator adds a colleague to their own account. A taken username is
+/// `StoreError::Taken("username")`.
+pub fn add_account_user(
+    conn: &mut AnyConnection,
+    actor: &User,
+    new: NewUser,
+    ip: &str,
+) -> StoreResult<User> {
+    conn.transaction(|conn| {
+        let user = insert_user(conn, &new)?;
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(actor.account_id.as_str()),
+                actor_id: Some(actor.id.as_str()),
+                kind: AuditKind::UserAdded,
+                subject: user.id.as_str(),
+                ip: Some(ip),
+                detail: &format!("{} ({})", user.username, user.role.label()),
+            },
+        )?;
+        Ok(user)
+    })
+}
+
+/// One row of the users page.
+pub struct UserSummary {
+    pub user: User,
+    pub created_at: NaiveDateTime,
+    /// Non-deleted, unexpired tokens the user issued.
+    pub live_tokens: i64,
+}
+
+/// The account's users: administrators first, then by username.
+pub fn list_users(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    now: NaiveDateTime,
+) -> StoreResult<Vec<UserSummary>> {
+    let rows = users::table
+        .inner_join(accounts::table)
+        .filter(users::account_id.eq(account.as_str()))
+        .select((UserRow::as_select(), AccountRow::as_select()))
+        .load::<(UserRow, AccountRow)>(conn)?;
+    let counts: Vec<(String, i64)> = tokens::table
+        .filter(tokens::account_id.eq(account.as_str()))
+        .filter(super::tokens::status_sql(TokenStatus::Active, now))
+        .group_by(tokens::issuer_id)
+        .select((tokens::issuer_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut summaries: Vec<UserSummary> = rows
+        .into_iter()
+        .map(|(row, account)| {
+            let created_at = row.created_at;
+            let live_tokens = counts
+                .iter()
+                .find(|(issuer, _)| *issuer == row.id)
+                .map_or(0, |(_, count)| *count);
+            UserSummary {
+                user: to_user(row, account),
+                created_at,
+                live_tokens,
+            }
+        })
+        .collect();
+    summaries.sort_by(|a, b| (b.user.role, &a.user.username).cmp(&(a.user.role, &b.user.username)));
+    Ok(summaries)
+}
+
+pub enum StandingOutcome {
+    Changed(User),
+    /// Already so: nothing written, nothing audited.
+    Unchanged(User),
+    Refused(DomainError),
+    NotFound,
+}
+
+fn active_admins(conn: &mut AnyConnection, account: &AccountId) -> StoreResult<i64> {
+    Ok(users::table
+        .filter(users::account_id.eq(account.as_str()))
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Changes a user's role or standing, keeping at least one active administrator. The check and
+/// the write share the account's lock, so two administrators demoting each other at the same
+/// moment cannot both succeed. Deactivation bumps the session epoch: every session of the user
+/// ends with it.
+pub fn change_standing(
+    conn: &mut AnyConnection,
+    actor: &User,
+    target: &UserId,
+    change: StandingChange,
+    ip: &str,
+) -> StoreResult<StandingOutcome> {
+    let account = &actor.account_id;
+    locked_transaction(conn, &format!("account-admins:{account}"), |conn| {
+        let Some(user) = find_user_in_account(conn, account, target)? else {
+            return Ok(StandingOutcome::NotFound);
+        };
+        let unchanged = match change {
+            StandingChange::Role(role) => user.role == role,
+            StandingChange::Deactivate => !user.active,
+            StandingChange::Reactivate => user.active,
+        };
+        if unchanged {
+            return Ok(StandingOutcome::Unchanged(user));
+        }
+        if let Err(refusal) = keeps_an_administrator(&user, change, active_admins(conn, account)?) {
+            return Ok(StandingOutcome::Refused(refusal));
+        }
+        let row = users::table.filter(users::id.eq(user.id.as_str()));
+        let (kind, detail, changed) = match change {
+            StandingChange::Role(role) => {
+                diesel::update(row)
+                    .set(users::role.eq(role.as_str()))
+                    .execute(conn)?;
+                let detail = format!(
+                    "{}: {} → {}",
+                    user.username,
+                    user.role.label(),
+                    role.label()
+                );
+                (AuditKind::RoleChanged, detail, User { role, ..user })
+            }
+            StandingChange::Deactivate => {
+                diesel::update(row)
+                    .set((
+                        users::active.eq(false),
+                        users::session_epoch.eq(users::session_epoch + 1),
+                    ))
+                    .execute(conn)?;
+                let detail = user.username.clone();
+                let epoch = user.session_epoch + 1;
+                let user = User {
+                    active: false,
+                    session_epoch: epoch,
+                    ..user
+                };
+                (AuditKind::UserDeactivated, detail, user)
+            }
+            StandingChange::Reactivate => {
+                diesel::update(row)
+                    .set(users::active.eq(true))
+                    .execute(conn)?;
+                let detail = user.username.clone();
+                (
+                    AuditKind::UserReactivated,
+                    detail,
+                    User {
+                        active: true,
+                        ..user
+                    },
+                )
+            }
+        };
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(account.as_str()),
+                actor_id: Some(actor.id.as_str()),
+                kind,
+                subject: changed.id.as_str(),
+                ip: Some(ip),
+                detail: &detail,
+            },
+        )?;
+        Ok(StandingOutcome::Changed(changed))
+    })
+}
+
+/// The e-mail address and the notices switch of the settings page.
+pub fn update_settings(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    email: Option<&Email>,
+    email_notices: bool,
+) -> StoreResult<()> {
+    diesel::update(users::table.filter(users::id.eq(user.as_str())))
+        .set((
+            users::email.eq(email.map(|e| e.as_str().to_owned())),
+            users::email_notices.eq(email_notices),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_password_hash(conn: &mut AnyConnection, user: &UserId) -> StoreResult<Option<String>> {
+    Ok(users::table
+        .filter(users::id.eq(user.as_str()))
+        .select(users::password_hash)
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Stores a new password hash and bumps the session epoch, ending every session signed in
+/// before. Returns the new epoch, for the session that made the change to carry on with.
+pub fn change_password(
+    conn: &mut AnyConnection,
+    user: &User,
+    password_hash: &str,
+    ip: &str,
+) -> StoreResult<i32> {
+    conn.transaction(|conn| {
+        let epoch: i32 = diesel::update(users::table.filter(users::id.eq(user.id.as_str())))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::session_epoch.eq(users::session_epoch + 1),
+            ))
+            .returning(users::session_epoch)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(user.account_id.as_str()),
+                actor_id: Some(user.id.as_str()),
+                kind: AuditKind::PasswordChanged,
+                subject: user.id.as_str(),
+                ip: Some(ip),
+                detail: &user.username,
+            },
+        )?;
+        Ok(epoch)
+    })
 }

@@ -1,5 +1,6 @@
 //! `CurrentUser`, the extractor every signed-in page takes: the session's user, looked up afresh
-//! on each request so a deactivation takes effect at once. Anyone else is sent to the sign-in page.
+//! on each request so a deactivation or a password change elsewhere takes effect at once. Anyone
+//! else is sent to the sign-in page.
 
 use actix_session::{Session, SessionExt};
 use actix_web::web::Data;
@@ -27,7 +28,7 @@ impl FromRequest for CurrentUser {
         let state = req.app_data::<Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| WebError::Internal("app state missing".into()))?;
-            let Some(id) = session::signed_in_user(&session) else {
+            let Some((id, epoch)) = session::signed_in_user(&session) else {
                 return Err(WebError::SignInRequired);
             };
             let user = state
@@ -35,7 +36,7 @@ impl FromRequest for CurrentUser {
                 .run(move |conn| users::find_user_by_id(conn, &id))
                 .await?;
             match user {
-                Some(user) if user.active => {
+                Some(user) if user.active && user.session_epoch == epoch => {
                     session::forget_reveal_marker(&session);
                     Ok(CurrentUser { user, session })
                 }

@@ -110,3 +110,41 @@ impl FieldErrors {
         result.map_err(|e| self.push(e)).ok()
     }
 }
+
+/// One option of a `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    /// People as options (the "issued by" and "actor" filters), `selected` marked.
+    pub fn people(
+        people: Vec<(crate::domain::UserId, String)>,
+        selected: Option<&crate::domain::UserId>,
+    ) -> Vec<Choice> {
+        people
+            .into_iter()
+            .map(|(id, name)| Choice {
+                selected: selected == Some(&id),
+                value: id.to_string(),
+                label: name,
+            })
+            .collect()
+    }
+
+    /// Roles as options, highest first, `selected` marked.
+    pub fn roles(
+        roles: impl Iterator<Item = crate::domain::Role>,
+        selected: Option<crate::domain::Role>,
+    ) -> Vec<Choice> {
+        roles
+            .map(|role| Choice {
+                value: role.as_str().into(),
+                label: role.label().into(),
+                selected: selected == Some(role),
+            })
+            .collect()
+    }
+}

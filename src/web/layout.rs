@@ -6,7 +6,7 @@ use super::CurrentUser;
 use super::{WebError, assets};
 use crate::auth::session::{self, Flash};
 use crate::domain::lifecycle::Visibility;
-use crate::domain::time;
+use crate::domain::{Role, time};
 use crate::state::AppState;
 use crate::store::tokens;
 
@@ -15,6 +15,8 @@ pub struct LayoutUser {
     pub username: String,
     pub role_label: &'static str,
     pub account_name: String,
+    /// Administrators see the users, policy and audit pages in the navigation.
+    pub is_admin: bool,
 }
 
 pub struct Layout {
@@ -22,6 +24,9 @@ pub struct Layout {
     pub csrf_token: String,
     pub user: Option<LayoutUser>,
     pub flashes: Vec<Flash>,
+    /// Which navigation entry is the current page (`tokens`, `users`, `policy`, `audit`,
+    /// `settings`).
+    pub section: &'static str,
     /// A token the user can see expires within 7 days: the nav shows a "!" badge.
     pub expiring_badge: bool,
     pub css_href: &'static str,
@@ -36,6 +41,7 @@ impl Layout {
             csrf_token: String::new(),
             user: None,
             flashes: Vec::new(),
+            section: "",
             expiring_badge: false,
             css_href: assets::css_href(),
             js_href: assets::js_href(),
@@ -59,9 +65,16 @@ impl Layout {
                 username: user.username.clone(),
                 role_label: user.role.label(),
                 account_name: user.account_name.clone(),
+                is_admin: user.role == Role::Admin,
             }),
+            section: "tokens",
             ..Self::anonymous(&current.session, title)
         }
+    }
+
+    pub fn in_section(mut self, section: &'static str) -> Self {
+        self.section = section;
+        self
     }
 
     pub fn with_badge(mut self, expiring: bool) -> Self {

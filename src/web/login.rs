@@ -12,6 +12,7 @@ use super::layout::Layout;
 use super::{WebError, see_other};
 use crate::auth::session;
 use crate::auth::{client_ip, password};
+use crate::domain::audit::AuditKind;
 use crate::domain::{sign_in as rules, time};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
@@ -112,7 +113,10 @@ pub async fn sign_in(
         (found, verified)
     })
     .await?;
-    let user = found.map(|f| f.user).filter(|user| verified && user.active);
+    let known = found.map(|f| f.user);
+    // A failure against a known username belongs to that account's log; an unknown one to none.
+    let account_id = known.as_ref().map(|u| u.account_id.clone());
+    let user = known.filter(|user| verified && user.active);
 
     let event_user = user.clone();
     let (event_username, event_ip) = (username.clone(), ip.clone());
@@ -122,12 +126,12 @@ pub async fn sign_in(
             audit::record(
                 conn,
                 AuditEvent {
-                    account_id: event_user.as_ref().map(|u| u.account_id.as_str()),
+                    account_id: account_id.as_ref().map(|id| id.as_str()),
                     actor_id: event_user.as_ref().map(|u| u.id.as_str()),
                     kind: if event_user.is_some() {
-                        audit::LOGIN_SUCCEEDED
+                        AuditKind::LoginSucceeded
                     } else {
-                        audit::LOGIN_FAILED
+                        AuditKind::LoginFailed
                     },
                     subject: &event_username,
                     ip: Some(&event_ip),
@@ -145,7 +149,7 @@ pub async fn sign_in(
             Some(INVALID),
         );
     };
-    session::sign_in(&session, &user.id)?;
+    session::sign_in(&session, &user.id, user.session_epoch)?;
     Ok(see_other("/tokens"))
 }
 

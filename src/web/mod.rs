@@ -2,7 +2,9 @@
 //! Handlers parse, make one store call, and render; they never touch diesel. May import `auth`,
 //! `store`, `domain` and `state`; never `api` or `app`.
 
+pub mod admin;
 pub mod assets;
+pub mod audit;
 pub mod current_user;
 pub mod error;
 pub mod first_run;
@@ -11,13 +13,21 @@ pub mod forms;
 pub mod headers;
 pub mod layout;
 pub mod login;
+pub mod paging;
+pub mod policy;
+pub mod settings;
+pub mod settings_password;
 pub mod setup;
 pub mod token_delete;
 pub mod token_new;
 pub mod token_regenerate;
 pub mod token_reveal;
 pub mod tokens_list;
+pub mod user_detail;
+pub mod user_new;
+pub mod users_list;
 
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 
 pub use current_user::CurrentUser;
@@ -54,6 +64,44 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/tokens/{id}/regenerate",
             web::post().to(token_regenerate::regenerate_token),
+        )
+        .route("/settings", web::get().to(settings::settings_form))
+        .route("/settings", web::post().to(settings::save_settings))
+        .route(
+            "/settings/password",
+            web::get().to(settings_password::password_form),
+        )
+        .route(
+            "/settings/password",
+            web::post().to(settings_password::change_password),
+        )
+        .service(
+            web::scope("/users")
+                .wrap(from_fn(admin::admin_only))
+                .route("", web::get().to(users_list::list_users))
+                .route("/new", web::get().to(user_new::new_user_form))
+                .route("/new", web::post().to(user_new::create_user))
+                .route("/{id}", web::get().to(user_detail::show_user))
+                .route("/{id}/role", web::post().to(user_detail::change_role))
+                .route(
+                    "/{id}/deactivate",
+                    web::post().to(user_detail::deactivate_user),
+                )
+                .route(
+                    "/{id}/reactivate",
+                    web::post().to(user_detail::reactivate_user),
+                ),
+        )
+        .service(
+            web::resource("/policy")
+                .wrap(from_fn(admin::admin_only))
+                .route(web::get().to(policy::policy_form))
+                .route(web::post().to(policy::save_policy)),
+        )
+        .service(
+            web::resource("/audit")
+                .wrap(from_fn(admin::admin_only))
+                .route(web::get().to(audit::audit_log)),
         )
         .route("/favicon.ico", web::get().to(assets::favicon))
         .route("/static/{path:.*}", web::get().to(assets::asset))

@@ -87,6 +87,7 @@ pub async fn create_first_admin(
         account,
         username,
         display_name,
+        email: None,
         password_hash,
         role: Role::Admin,
     };
@@ -98,7 +99,7 @@ pub async fn create_first_admin(
         return Err(WebError::NotFound);
     };
     state.mark_setup_done();
-    session::sign_in(&session, &user.id)?;
+    session::sign_in(&session, &user.id, user.session_epoch)?;
     session::push_flash(
         &session,
         FlashKind::Success,

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::CurrentUser;
-use super::forms::{self, CsrfForm, FieldErrors};
+use super::forms::{self, Choice, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::{WebError, see_other};
 use crate::auth::client_ip;
@@ -39,12 +39,6 @@ impl From<&NewTokenForm> for NewTokenInput {
             role: form.role.clone(),
         }
     }
-}
-
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Template)]
@@ -89,15 +83,10 @@ fn page(
                 label,
             })
             .collect(),
-        roles: creator
-            .grantable()
-            .map(|role| Choice {
-                value: role.as_str().into(),
-                label: role.label().into(),
-                selected: role.as_str() == form.role
-                    || (form.role.is_empty() && role == Role::ReadOnly),
-            })
-            .collect(),
+        roles: Choice::roles(
+            creator.grantable(),
+            Some(Role::parse(&form.role).unwrap_or(Role::ReadOnly)),
+        ),
         name: form.name,
         description: form.description,
         expires_at: form.expires_at,

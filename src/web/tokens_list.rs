@@ -8,8 +8,9 @@ use serde::Deserialize;
 use super::CurrentUser;
 use super::WebError;
 use super::format::TokenView;
-use super::forms;
+use super::forms::{self, Choice};
 use super::layout::Layout;
+use super::paging::{self, Pager};
 use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
 use crate::domain::status::StatusFilter;
 use crate::domain::{Role, UserId, time};
@@ -55,20 +56,7 @@ impl ListQuery {
             StatusFilter::All
         });
         filter.name_contains = name_search(&self.q);
-        let page = if self.page.is_empty() {
-            1
-        } else {
-            match self.page.parse::<i64>() {
-                Ok(page) if page >= 1 => page,
-                _ => {
-                    notices.push(format!(
-                        "Page “{}” does not exist; showing page 1.",
-                        self.page
-                    ));
-                    1
-                }
-            }
-        };
+        let page = paging::parse_page(&self.page, &mut notices);
         ParsedQuery {
             filter,
             page,
@@ -78,34 +66,17 @@ impl ListQuery {
 }
 
 fn query_string(filter: &TokenFilter, page: i64) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(issuer) = &filter.issuer {
-        query.append_pair("issuer", issuer.as_str());
-    }
-    if let Some(role) = filter.role {
-        query.append_pair("role", role.as_str());
-    }
-    if filter.status != StatusFilter::All {
-        query.append_pair("status", filter.status.as_str());
-    }
-    if let Some(q) = &filter.name_contains {
-        query.append_pair("q", q);
-    }
-    if page > 1 {
-        query.append_pair("page", &page.to_string());
-    }
-    let query = query.finish();
-    if query.is_empty() {
-        "/tokens".into()
-    } else {
-        format!("/tokens?{query}")
-    }
-}
-
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+    let status = (filter.status != StatusFilter::All).then(|| filter.status.as_str());
+    paging::href(
+        "/tokens",
+        &[
+            ("issuer", filter.issuer.as_ref().map(|id| id.as_str())),
+            ("role", filter.role.map(Role::as_str)),
+            ("status", status),
+            ("q", filter.name_contains.as_deref()),
+        ],
+        page,
+    )
 }
 
 #[derive(Template)]
@@ -120,11 +91,7 @@ struct ListPage {
     roles: Vec<Choice>,
     statuses: Vec<Choice>,
     q: String,
-    page: i64,
-    pages: i64,
-    matching: i64,
-    previous_href: Option<String>,
-    next_href: Option<String>,
+    pager: Pager,
 }
 
 pub async fn list_tokens(
@@ -148,9 +115,9 @@ pub async fn list_tokens(
             .run(move |conn| {
                 let mut listing =
                     tokens::list_tokens(conn, &visibility, &filter, page, TOKENS_PER_PAGE, now)?;
-                let pages = (listing.matching + TOKENS_PER_PAGE - 1) / TOKENS_PER_PAGE;
+                let pages = paging::page_count(listing.matching, TOKENS_PER_PAGE);
                 // A page past the end (a stale link after deletes) shows the last page instead.
-                if listing.tokens.is_empty() && page > pages && pages > 0 {
+                if listing.tokens.is_empty() && page > pages {
                     listing = tokens::list_tokens(
                         conn,
                         &visibility,
@@ -171,8 +138,6 @@ pub async fn list_tokens(
             .await?
     };
 
-    let pages = ((listing.matching + TOKENS_PER_PAGE - 1) / TOKENS_PER_PAGE).max(1);
-    let page = page.min(pages);
     let filtering = filter != TokenFilter::default();
     let status_choices = ["all", "active", "expired", "deleted"];
     let page_view = ListPage {
@@ -188,22 +153,8 @@ pub async fn list_tokens(
             listing.live_in_account, listing.policy.max_tokens
         ),
         filtering,
-        issuers: issuers
-            .into_iter()
-            .map(|(id, name)| Choice {
-                selected: filter.issuer.as_ref() == Some(&id),
-                value: id.to_string(),
-                label: name,
-            })
-            .collect(),
-        roles: Role::ALL
-            .into_iter()
-            .map(|role| Choice {
-                value: role.as_str().into(),
-                label: role.label().into(),
-                selected: filter.role == Some(role),
-            })
-            .collect(),
+        issuers: Choice::people(issuers, filter.issuer.as_ref()),
+        roles: Choice::roles(Role::ALL.into_iter(), filter.role),
         statuses: status_choices
             .into_iter()
             .map(|status| Choice {
@@ -220,11 +171,13 @@ pub async fn list_tokens(
             })
             .collect(),
         q: filter.name_contains.clone().unwrap_or_default(),
-        page,
-        pages,
-        matching: listing.matching,
-        previous_href: (page > 1).then(|| query_string(&filter, page - 1)),
-        next_href: (page < pages).then(|| query_string(&filter, page + 1)),
+        pager: Pager::new(
+            listing.matching,
+            page,
+            TOKENS_PER_PAGE,
+            ("token", "tokens"),
+            |page| query_string(&filter, page),
+        ),
     };
     forms::ok(&page_view)
 }

@@ -78,9 +78,9 @@ both_backends! {
         let row = row(&list, "ci deploy");
         assert!(row.contains(&format!("<code>{}</code>", masked(&token))), "{row}");
         assert!(row.contains("Deploys from CI"));
-        assert!(row.contains("<td>Never</td>"), "never used: {row}");
-        assert!(row.contains("<td>Engineer</td>"));
-        assert!(row.contains("<td>Ada Admin</td>"), "issued by");
+        assert!(row.contains("<td data-label=\"Last used\">Never</td>"), "never used: {row}");
+        assert!(row.contains("<td data-label=\"Role\">Engineer</td>"));
+        assert!(row.contains("<td data-label=\"Issued by\">Ada Admin</td>"), "issued by");
         assert_eq!(row_status(row), "Active");
         assert!(row.contains(&date_in(30)), "expires in 30 days: {row}");
         assert!(row.contains("aria-label=\"Delete token ci deploy\""));
@@ -115,7 +115,7 @@ both_backends! {
         assert!(rows_named(&tokens_html(&app, "").await, "sneaky").is_empty());
 
         create_token(&erin, "mine", "30", "engineer").await;
-        assert!(row(&tokens_html(&erin, "").await, "mine").contains("<td>Engineer</td>"));
+        assert!(row(&tokens_html(&erin, "").await, "mine").contains("<td data-label=\"Role\">Engineer</td>"));
     }
 
     async fn engineers_see_their_own_tokens_and_admins_the_whole_account(app) {
@@ -131,8 +131,8 @@ both_backends! {
 
         let admins = tokens_html(&app, "").await;
         assert_eq!(row_names(&admins), names(&["erin-token", "admin-token"]));
-        assert!(row(&admins, "erin-token").contains("<td>Erin Engineer</td>"));
-        assert!(row(&admins, "admin-token").contains("<td>Ada Admin</td>"));
+        assert!(row(&admins, "erin-token").contains("<td data-label=\"Issued by\">Erin Engineer</td>"));
+        assert!(row(&admins, "admin-token").contains("<td data-label=\"Issued by\">Ada Admin</td>"));
         assert!(admins.contains("<label for=\"filter-issuer\">Issued by</label>"));
         let erin_id = option_value(&admins, "Erin Engineer").expect("Erin in the “Issued by” filter");
         let admin_id = option_value(&admins, "Ada Admin").expect("Ada in the “Issued by” filter");
@@ -169,8 +169,8 @@ both_backends! {
         assert_eq!(ci_rows.len(), 2, "the new token is still Erin's");
         assert_eq!(row_status(ci_rows[0]), "Active");
         assert!(ci_rows[0].contains(&masked(&second)));
-        assert!(ci_rows[0].contains("<td>Erin Engineer</td>"), "issued by Erin still");
-        assert!(ci_rows[0].contains("<td>Engineer</td>"));
+        assert!(ci_rows[0].contains("<td data-label=\"Issued by\">Erin Engineer</td>"), "issued by Erin still");
+        assert!(ci_rows[0].contains("<td data-label=\"Role\">Engineer</td>"));
         assert_eq!(row_status(ci_rows[1]), "Deleted");
         assert!(revealed_token(&erin.get_html("/tokens/reveal").await).is_none(), "revealed to the admin only");
     }
@@ -338,7 +338,7 @@ both_backends! {
         assert_ne!(row_id(new), old_id);
         assert_eq!(row_status(new), "Active");
         assert!(new.contains(&masked(&second)));
-        assert!(new.contains("<td>Engineer</td>"), "same role");
+        assert!(new.contains("<td data-label=\"Role\">Engineer</td>"), "same role");
         assert!(new.contains("Nightly deploys"), "same description");
         assert!(new.contains(&date_in(90)), "the same 90-day lifetime again: {new}");
         assert_eq!(row_id(old), old_id);

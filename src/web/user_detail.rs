@@ -1,0 +1,214 @@
+//! One user: who they are, their generated password once (right after they were added), their
+//! tokens, and the forms that change their role and standing.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::admin::{AdminUser, user_id};
+use super::format::TokenView;
+use super::forms::{self, Choice, CsrfForm, EmptyForm};
+use super::layout::{self, Layout};
+use super::{CurrentUser, WebError, see_other};
+use crate::auth::client_ip;
+use crate::auth::session::{self, FlashKind};
+use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility};
+use crate::domain::people::StandingChange;
+use crate::domain::{Role, User, UserId, time};
+use crate::state::AppState;
+use crate::store::{tokens, users};
+
+#[derive(Template)]
+#[template(path = "users/detail.html")]
+struct UserPage {
+    layout: Layout,
+    id: String,
+    username: String,
+    display_name: String,
+    email: String,
+    role_label: &'static str,
+    active: bool,
+    is_you: bool,
+    roles: Vec<Choice>,
+    /// Set only on the first view after the user was added with a generated password.
+    generated_password: Option<String>,
+    error: Option<String>,
+    tokens: Vec<TokenView>,
+    tokens_total: i64,
+    tokens_href: String,
+}
+
+async fn render_user(
+    state: &AppState,
+    current: &CurrentUser,
+    target: User,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let now = time::now();
+    let visibility = Visibility::Account(current.user.account_id.clone());
+    let filter = TokenFilter {
+        issuer: Some(target.id.clone()),
+        ..TokenFilter::default()
+    };
+    let listing = state
+        .store
+        .run(move |conn| tokens::list_tokens(conn, &visibility, &filter, 1, TOKENS_PER_PAGE, now))
+        .await?;
+    let generated_password = session::take_password_reveal(&current.session, &target.id)
+        .map(|secret| secret.expose_secret().to_owned());
+    let layout = layout::signed_in_page(state, current, &target.display_name)
+        .await?
+        .in_section("users");
+    forms::render(
+        status,
+        &UserPage {
+            layout,
+            id: target.id.to_string(),
+            is_you: target.id == current.user.id,
+            username: target.username,
+            display_name: target.display_name,
+            email: target.email.unwrap_or_default(),
+            role_label: target.role.label(),
+            active: target.active,
+            roles: Choice::roles(Role::ALL.into_iter(), Some(target.role)),
+            generated_password,
+            error,
+            tokens: listing
+                .tokens
+                .iter()
+                .map(|t| TokenView::new(t, now))
+                .collect(),
+            tokens_total: listing.matching,
+            tokens_href: format!("/tokens?issuer={}", target.id),
+        },
+    )
+}
+
+async fn find_target(
+    state: &AppState,
+    current: &CurrentUser,
+    id: UserId,
+) -> Result<User, WebError> {
+    let account = current.user.account_id.clone();
+    state
+        .store
+        .run(move |conn| users::find_user_in_account(conn, &account, &id))
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
+pub async fn show_user(
+    state: Data<AppState>,
+    AdminUser(current): AdminUser,
+    path: Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let target = find_target(&state, &current, user_id(&path)?).await?;
+    render_user(&state, &current, target, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+async fn change(
+    req: &HttpRequest,
+    state: &AppState,
+    current: CurrentUser,
+    raw_id: &str,
+    change: StandingChange,
+) -> Result<HttpResponse, WebError> {
+    let id = user_id(raw_id)?;
+    let (actor, ip) = (current.user.clone(), client_ip(req));
+    let outcome = {
+        let id = id.clone();
+        state
+            .store
+            .run(move |conn| users::change_standing(conn, &actor, &id, change, &ip))
+            .await?
+    };
+    let (user, message) = match outcome {
+        users::StandingOutcome::NotFound => return Err(WebError::NotFound),
+        users::StandingOutcome::Refused(refusal) => {
+            let target = find_target(state, &current, id).await?;
+            let message = format!("Nothing was changed. {}", refusal.message);
+            return render_user(state, &current, target, StatusCode::CONFLICT, Some(message)).await;
+        }
+        users::StandingOutcome::Unchanged(user) => {
+            let message = format!("{} was already so; nothing changed.", user.display_name);
+            (user, message)
+        }
+        users::StandingOutcome::Changed(user) => {
+            let message = match change {
+                StandingChange::Role(role) => {
+                    format!("{} is now {}.", user.display_name, role.label())
+                }
+                StandingChange::Deactivate => format!(
+                    "{} was deactivated: they are signed out and their tokens stop working.",
+                    user.display_name
+                ),
+                StandingChange::Reactivate => format!(
+                    "{} was reactivated: they can sign in, and their unexpired tokens work again.",
+                    user.display_name
+                ),
+            };
+            (user, message)
+        }
+    };
+    session::push_flash(&current.session, FlashKind::Success, message);
+    // Someone who just gave up their own administrator role (or standing) can no longer see
+    // the users pages.
+    let still_admin = user.id != current.user.id || (user.role == Role::Admin && user.active);
+    Ok(see_other(&if still_admin {
+        format!("/users/{}", user.id)
+    } else {
+        "/tokens".to_owned()
+    }))
+}
+
+pub async fn change_role(
+    req: HttpRequest,
+    state: Data<AppState>,
+    AdminUser(current): AdminUser,
+    path: Path<String>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<HttpResponse, WebError> {
+    let Some(role) = Role::parse(&form.role) else {
+        let target = find_target(&state, &current, user_id(&path)?).await?;
+        let message = "Choose one of the roles listed; nothing was changed.".to_owned();
+        return render_user(
+            &state,
+            &current,
+            target,
+            StatusCode::BAD_REQUEST,
+            Some(message),
+        )
+        .await;
+    };
+    change(&req, &state, current, &path, StandingChange::Role(role)).await
+}
+
+pub async fn deactivate_user(
+    req: HttpRequest,
+    state: Data<AppState>,
+    AdminUser(current): AdminUser,
+    path: Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, WebError> {
+    change(&req, &state, current, &path, StandingChange::Deactivate).await
+}
+
+pub async fn reactivate_user(
+    req: HttpRequest,
+    state: Data<AppState>,
+    AdminUser(current): AdminUser,
+    path: Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, WebError> {
+    change(&req, &state, current, &path, StandingChange::Reactivate).await
+}

@@ -1,0 +1,64 @@
+//! The users page: the account's people with role, status, e-mail and live tokens.
+
+use actix_web::HttpResponse;
+use actix_web::web::Data;
+use askama::Template;
+
+use super::WebError;
+use super::admin::AdminUser;
+use super::format;
+use super::forms;
+use super::layout::{self, Layout};
+use crate::domain::time;
+use crate::state::AppState;
+use crate::store::users;
+
+pub struct UserRowView {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role_label: &'static str,
+    pub active: bool,
+    pub live_tokens: i64,
+    pub created: String,
+    pub is_you: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<UserRowView>,
+}
+
+pub async fn list_users(
+    state: Data<AppState>,
+    AdminUser(current): AdminUser,
+) -> Result<HttpResponse, WebError> {
+    let account = current.user.account_id.clone();
+    let summaries = state
+        .store
+        .run(move |conn| users::list_users(conn, &account, time::now()))
+        .await?;
+    let layout = layout::signed_in_page(&state, &current, "Users")
+        .await?
+        .in_section("users");
+    forms::ok(&UsersPage {
+        layout,
+        users: summaries
+            .into_iter()
+            .map(|summary| UserRowView {
+                id: summary.user.id.to_string(),
+                is_you: summary.user.id == current.user.id,
+                username: summary.user.username,
+                display_name: summary.user.display_name,
+                email: summary.user.email.unwrap_or_default(),
+                role_label: summary.user.role.label(),
+                active: summary.user.active,
+                live_tokens: summary.live_tokens,
+                created: format::date(summary.created_at),
+            })
+            .collect(),
+    })
+}
