@@ -13,7 +13,7 @@ use super::{WebError, see_other};
 use crate::auth::session;
 use crate::auth::{client_ip, password};
 use crate::domain::audit::AuditKind;
-use crate::domain::{sign_in as rules, time};
+use crate::domain::{Username, sign_in as rules, time};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::users;
@@ -67,8 +67,7 @@ pub async fn sign_in(
     session: Session,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
-    let username = form.username.trim().to_lowercase();
-    if username.is_empty() || form.password.is_empty() {
+    if form.username.trim().is_empty() || form.password.is_empty() {
         return login_page(
             &session,
             StatusCode::BAD_REQUEST,
@@ -76,6 +75,18 @@ pub async fn sign_in(
             Some("Enter your username and password."),
         );
     }
+    // No account has a name that breaks the username rules (control characters, a megabyte of
+    // text…), so such a name is simply wrong; it never reaches a query (Postgres text cannot
+    // even hold NUL).
+    let Ok(username) = Username::parse(&form.username) else {
+        return login_page(
+            &session,
+            StatusCode::UNAUTHORIZED,
+            form.username,
+            Some(INVALID),
+        );
+    };
+    let username = username.as_str().to_owned();
     let ip = client_ip(&req);
 
     let outcome = {

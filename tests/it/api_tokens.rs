@@ -7,36 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::token_helpers::{create_token, engineer, plant_token_in_the_past};
+use crate::token_helpers::{call, create_token, engineer, me, plant_token_in_the_past};
 
 fn store(app: &TestApp) -> Store {
     Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), 1).unwrap()
-}
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let mut request = app.client.request(method, app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.json::<Value>().await.unwrap_or(Value::Null);
-    (status, headers, body)
-}
-
-async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
-    let (status, _, body) = call(app, Method::GET, "/api/v1/me", Some(token), None).await;
-    (status, body)
 }
 
 fn assert_invalid_token(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &Value) {

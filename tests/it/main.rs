@@ -6,7 +6,9 @@ mod database;
 #[macro_use]
 mod helpers;
 
+mod admin;
 mod api_tokens;
+mod bad_input;
 mod cli;
 mod layering;
 mod login;

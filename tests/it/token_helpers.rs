@@ -8,7 +8,8 @@ use personal_tokens::domain::time;
 use personal_tokens::domain::token::PlainToken;
 use personal_tokens::store::tokens::{self, CreateOutcome};
 use personal_tokens::store::{DatabaseUrl, Store, users};
-use reqwest::Response;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -309,4 +310,31 @@ pub fn date_in(days: i64) -> String {
     (chrono::Utc::now().date_naive() + TimeDelta::days(days))
         .format("%Y-%m-%d")
         .to_string()
+}
+
+/// One API call: status, headers and the JSON body (`Null` when there is none).
+pub async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+pub async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
+    let (status, _, body) = call(app, Method::GET, "/api/v1/me", Some(token), None).await;
+    (status, body)
 }
