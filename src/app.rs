@@ -3,6 +3,7 @@
 //! which start the same `Application` on port 0.
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -15,6 +16,7 @@ use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
+use crate::notify::Notifier;
 use crate::state::AppState;
 use crate::store::{DatabaseUrl, Store, StoreError, secrets};
 use crate::web;
@@ -33,6 +35,8 @@ pub enum StartError {
     },
     #[error("SESSION_KEY {0}")]
     SessionKey(String),
+    #[error(transparent)]
+    Mail(#[from] crate::notify::MailError),
 }
 
 pub struct Application {
@@ -42,6 +46,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let notifier = Notifier::from_settings(&settings)?;
         let url = DatabaseUrl::parse(&settings.database_url)?;
         let pool_size = settings.pool_size.max(1);
         let store = {
@@ -62,6 +67,9 @@ impl Application {
             source,
         })?;
 
+        if settings.notice_interval > 0 {
+            notifier.spawn(store.clone(), Duration::from_secs(settings.notice_interval));
+        }
         let state = Data::new(AppState::new(store));
         let secure = settings.secure_cookies;
         let mut server = HttpServer::new(move || {

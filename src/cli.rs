@@ -1,10 +1,12 @@
-//! The command line's `user add`: the same rules as the setup page, without a browser.
+//! The command line: `user add` (the same rules as the setup page, without a browser) and
+//! `notify` (one expiry-notice pass, for cron).
 
 use std::io::Read;
 
 use crate::auth::password;
 use crate::config::{Settings, UserCommand};
-use crate::domain::{AccountName, DisplayName, Email, NewPassword, Username};
+use crate::domain::{AccountName, DisplayName, Email, NewPassword, Username, time};
+use crate::notify::Notifier;
 use crate::store::{DatabaseUrl, Store, StoreError, users};
 
 pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(), String> {
@@ -59,4 +61,16 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             Ok(())
         }
     }
+}
+
+/// One notice pass, as a cron job runs it; prints what it did.
+pub fn run_notify(settings: &Settings) -> Result<(), String> {
+    let notifier = Notifier::from_settings(settings).map_err(|e| e.to_string())?;
+    let url = DatabaseUrl::parse(&settings.database_url).map_err(|e| e.to_string())?;
+    let store = Store::open(&url, 1).map_err(|e| e.to_string())?;
+    let report = notifier
+        .run_pass(&store, time::now())
+        .map_err(|e| e.to_string())?;
+    println!("notify: {report}");
+    Ok(())
 }

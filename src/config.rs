@@ -55,6 +55,24 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// SMTP server for expiry notices: smtp://[user:pass@]host:port (STARTTLS when offered) or
+    /// smtps://… (TLS from the start). Unset: notices are in the app only.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The From address of notice e-mails (default: personal-tokens@ the PUBLIC_URL host).
+    #[arg(long, env = "MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// The address people open the dashboard at, for links in e-mails (default: http://BIND_ADDR).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Seconds between notice passes inside the server; 0 turns them off (run
+    /// `personal-tokens notify` from cron instead).
+    #[arg(long, env = "NOTICE_INTERVAL", default_value_t = 300, global = true)]
+    pub notice_interval: u64,
 }
 
 impl Settings {
@@ -67,6 +85,10 @@ impl Settings {
             secure_cookies: false,
             pool_size: 8,
             workers: None,
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
+            notice_interval: 300,
         }
     }
 }
@@ -75,6 +97,8 @@ impl Settings {
 pub enum Command {
     /// Serve the dashboard and the API (the default).
     Serve,
+    /// Run one expiry-notice pass (for cron) and print what it did.
+    Notify,
     /// Manage users.
     User {
         #[command(subcommand)]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod notify;
 pub mod state;
 pub mod store;
 pub mod web;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
 
     let result = match cli.command {
         None | Some(Command::Serve) => serve(cli.settings),
+        Some(Command::Notify) => cli::run_notify(&cli.settings),
         Some(Command::User { command }) => cli::run_user_command(&cli.settings, command),
     };
     match result {

@@ -8,6 +8,7 @@ pub mod expiry;
 pub mod ids;
 pub mod lifecycle;
 pub mod name;
+pub mod notice;
 pub mod people;
 pub mod policy;
 pub mod role;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod error;
+pub mod notices;
 pub mod rows;
 pub mod schema;
 pub mod secrets;

@@ -70,6 +70,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    notices (id) {
+        id -> Text,
+        account_id -> Text,
+        token_id -> Text,
+        recipient_id -> Text,
+        window_days -> Integer,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        email_status -> Text,
+        email_to -> Nullable<Text>,
+        email_attempts -> Integer,
+        email_next_attempt_at -> Nullable<Timestamp>,
+        email_leased_until -> Nullable<Timestamp>,
+        email_error -> Nullable<Text>,
+        email_sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     server_secrets (name) {
         name -> Text,
         value -> Text,
@@ -80,6 +99,7 @@ diesel::table! {
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(account_policies -> accounts (account_id));
 diesel::joinable!(tokens -> accounts (account_id));
+diesel::joinable!(notices -> tokens (token_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -87,5 +107,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_policies,
     tokens,
     audit_events,
+    notices,
     server_secrets,
 );

@@ -6,9 +6,9 @@ use super::CurrentUser;
 use super::{WebError, assets};
 use crate::auth::session::{self, Flash};
 use crate::domain::lifecycle::Visibility;
-use crate::domain::{Role, time};
+use crate::domain::{Role, User, time};
 use crate::state::AppState;
-use crate::store::tokens;
+use crate::store::{AnyConnection, StoreResult, notices, tokens};
 
 pub struct LayoutUser {
     pub display_name: String,
@@ -29,6 +29,8 @@ pub struct Layout {
     pub section: &'static str,
     /// A token the user can see expires within 7 days: the nav shows a "!" badge.
     pub expiring_badge: bool,
+    /// Unread expiry notices, shown beside the notifications link in the header.
+    pub unread_notices: i64,
     pub css_href: &'static str,
     pub js_href: &'static str,
 }
@@ -43,6 +45,7 @@ impl Layout {
             flashes: Vec::new(),
             section: "",
             expiring_badge: false,
+            unread_notices: 0,
             css_href: assets::css_href(),
             js_href: assets::js_href(),
         }
@@ -77,22 +80,36 @@ impl Layout {
         self
     }
 
-    pub fn with_badge(mut self, expiring: bool) -> Self {
-        self.expiring_badge = expiring;
+    /// What the header and navigation show about the user's tokens and notices.
+    pub fn with_badges(mut self, badges: Badges) -> Self {
+        self.expiring_badge = badges.expiring;
+        self.unread_notices = badges.unread;
         self
     }
 }
 
-/// A signed-in page's layout, with the expiry badge looked up for this user.
+/// The "!" on Personal Tokens and the unread count in the header.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Badges {
+    pub expiring: bool,
+    pub unread: i64,
+}
+
+/// Both badges for `user`, in one trip to the store (inside the caller's `store.run`).
+pub fn badges(conn: &mut AnyConnection, user: &User) -> StoreResult<Badges> {
+    Ok(Badges {
+        expiring: tokens::any_expiring_soon(conn, &Visibility::of(user), time::now())?,
+        unread: notices::unread_count(conn, &user.id)?,
+    })
+}
+
+/// A signed-in page's layout, with its badges looked up for this user.
 pub async fn signed_in_page(
     state: &AppState,
     current: &CurrentUser,
     title: &str,
 ) -> Result<Layout, WebError> {
-    let visibility = Visibility::of(&current.user);
-    let badge = state
-        .store
-        .run(move |conn| tokens::any_expiring_soon(conn, &visibility, time::now()))
-        .await?;
-    Ok(Layout::signed_in(current, title).with_badge(badge))
+    let user = current.user.clone();
+    let badges = state.store.run(move |conn| badges(conn, &user)).await?;
+    Ok(Layout::signed_in(current, title).with_badges(badges))
 }

@@ -13,6 +13,7 @@ pub mod forms;
 pub mod headers;
 pub mod layout;
 pub mod login;
+pub mod notifications;
 pub mod paging;
 pub mod policy;
 pub mod settings;
@@ -64,6 +65,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/tokens/{id}/regenerate",
             web::post().to(token_regenerate::regenerate_token),
+        )
+        .route(
+            "/notifications",
+            web::get().to(notifications::list_notifications),
+        )
+        .route(
+            "/notifications/read",
+            web::post().to(notifications::mark_read),
         )
         .route("/settings", web::get().to(settings::settings_form))
         .route("/settings", web::post().to(settings::save_settings))

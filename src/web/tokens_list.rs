@@ -9,7 +9,7 @@ use super::CurrentUser;
 use super::WebError;
 use super::format::TokenView;
 use super::forms::{self, Choice};
-use super::layout::Layout;
+use super::layout::{self, Layout};
 use super::paging::{self, Pager};
 use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
 use crate::domain::status::StatusFilter;
@@ -108,8 +108,9 @@ pub async fn list_tokens(
     } = query.parse(sees_issuers);
 
     let now = time::now();
-    let (listing, issuers, badge) = {
+    let (listing, issuers, badges) = {
         let (visibility, filter) = (visibility.clone(), filter.clone());
+        let user = current.user.clone();
         state
             .store
             .run(move |conn| {
@@ -132,8 +133,8 @@ pub async fn list_tokens(
                 } else {
                     Vec::new()
                 };
-                let badge = tokens::any_expiring_soon(conn, &visibility, now)?;
-                Ok((listing, issuers, badge))
+                let badges = layout::badges(conn, &user)?;
+                Ok((listing, issuers, badges))
             })
             .await?
     };
@@ -141,7 +142,7 @@ pub async fn list_tokens(
     let filtering = filter != TokenFilter::default();
     let status_choices = ["all", "active", "expired", "deleted"];
     let page_view = ListPage {
-        layout: Layout::signed_in(&current, "Personal Tokens").with_badge(badge),
+        layout: Layout::signed_in(&current, "Personal Tokens").with_badges(badges),
         tokens: listing
             .tokens
             .iter()

@@ -157,6 +157,8 @@ impl App {
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
             pool_size: 4,
+            // No background notice pass: pages look the same however long a test runs.
+            notice_interval: 0,
             ..Settings::for_database(&database_url)
         };
         let app = Application::build(settings).await.expect("app starts");

@@ -15,6 +15,7 @@ mod database;
 #[macro_use]
 mod harness;
 
+mod admin;
 mod flows;
 mod keyboard;
 mod lifecycle;

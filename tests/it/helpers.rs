@@ -104,6 +104,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
         pool_size: 4,
+        notice_interval: 0,
         ..Settings::for_database(database_url)
     }
 }

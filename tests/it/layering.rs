@@ -1,4 +1,4 @@
-//! The module graph points one way: app → web, api → auth, state → store → domain. This reads
+//! The module graph points one way: app → web, api → auth, state, notify → store → domain. This reads
 //! the source files and fails, naming the file and line, when a lower layer imports a higher one.
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 
 #[path = "../common/database.rs"]
 mod database;
+#[path = "../common/smtp.rs"]
+mod smtp;
 #[macro_use]
 mod helpers;
 
@@ -12,6 +14,7 @@ mod bad_input;
 mod cli;
 mod layering;
 mod login;
+mod notices;
 mod setup;
 mod token_helpers;
 mod web_basics;

@@ -1,0 +1,155 @@
+//! The expiry-notice pass (product.md §6): claim the notices due, then send their e-mails. It
+//! runs inside every server on `NOTICE_INTERVAL` and as `personal-tokens notify`; any number at
+//! once, on any number of instances, make each notice once, because the claim is a unique key in
+//! the database and an e-mail is sent only by the pass holding its lease, after the claim has
+//! committed. May import `store`, `domain` and `config`; never `web`, `api` or `app`.
+
+pub mod mail;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::config::Settings;
+use crate::domain::notice::{self, NoticeFacts};
+use crate::store::{Store, StoreError, notices};
+pub use mail::{MailError, Mailer};
+
+/// E-mails one pass takes on; the rest wait for the next pass.
+const EMAILS_PER_PASS: i64 = 500;
+/// How long a pass holds an e-mail it is sending: past the SMTP timeout, so a pass that died
+/// mid-send frees it for a later pass.
+const LEASE: TimeDelta = TimeDelta::minutes(2);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassReport {
+    pub made: usize,
+    pub sent: usize,
+    pub failed: usize,
+}
+
+impl std::fmt::Display for PassReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "made {} notices, sent {} e-mails, {} e-mails failed (retried later)",
+            self.made, self.sent, self.failed
+        )
+    }
+}
+
+/// Everything a pass needs besides the store.
+#[derive(Clone)]
+pub struct Notifier {
+    mailer: Option<Mailer>,
+    /// `PUBLIC_URL` without a trailing slash.
+    public_url: String,
+}
+
+impl Notifier {
+    /// From the settings; a bad `SMTP_URL` or `MAIL_FROM` is an error here, at start.
+    pub fn from_settings(settings: &Settings) -> Result<Self, MailError> {
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", settings.bind))
+            .trim_end_matches('/')
+            .to_owned();
+        let host = url::Url::parse(&public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .ok_or_else(|| MailError::from(format!("PUBLIC_URL `{public_url}` has no host")))?;
+        let mailer = match &settings.smtp_url {
+            Some(smtp_url) => {
+                let from = settings
+                    .mail_from
+                    .clone()
+                    .unwrap_or_else(|| format!("Personal Tokens <personal-tokens@{host}>"));
+                Some(Mailer::new(smtp_url, &from, &host)?)
+            }
+            None => None,
+        };
+        Ok(Self { mailer, public_url })
+    }
+
+    /// One pass at `now`, blocking (run it on a blocking thread). Claims commit before any
+    /// e-mail goes out; an e-mail that fails is recorded and retried by a later pass.
+    pub fn run_pass(&self, store: &Store, now: NaiveDateTime) -> Result<PassReport, StoreError> {
+        let email_enabled = self.mailer.is_some();
+        let made = store.run_blocking(|conn| notices::claim_due(conn, now, email_enabled))?;
+        let mut report = PassReport {
+            made,
+            ..PassReport::default()
+        };
+        let Some(mailer) = &self.mailer else {
+            return Ok(report);
+        };
+        let due = store.run_blocking(|conn| notices::due_emails(conn, now, EMAILS_PER_PASS))?;
+        for id in due {
+            let Some(job) =
+                store.run_blocking(|conn| notices::lease_email(conn, &id, now, now + LEASE))?
+            else {
+                continue;
+            };
+            let text = notice::email(&NoticeFacts {
+                recipient_name: &job.recipient.display_name,
+                recipient_is_issuer: job.recipient.id == job.issuer.id,
+                account_name: &job.recipient.account_name,
+                token_name: &job.token_name,
+                last_four: &job.last_four,
+                token_role: job.token_role,
+                issuer_name: &job.issuer.display_name,
+                expires_at: job.expires_at,
+                window: job.window,
+                public_url: &self.public_url,
+            });
+            let key = format!("notice.{}", job.notice_id);
+            match mailer.send(&job.to, &text.subject, text.body, &key) {
+                Ok(()) => {
+                    store.run_blocking(|conn| notices::mark_sent(conn, &id, now))?;
+                    report.sent += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(notice = %id, %error, "notice e-mail failed; will retry");
+                    store.run_blocking(|conn| {
+                        notices::mark_failed(conn, &id, now, job.attempts, &error.to_string())
+                    })?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs a pass every `interval` inside the server, after a random first delay so instances
+    /// started together do not all fire at once. A failed pass is logged; the next one retries.
+    pub fn spawn(self, store: Store, interval: Duration) {
+        let first = Duration::from_millis(rand::random_range(0..=interval.as_millis() as u64));
+        tokio::spawn(async move {
+            tokio::time::sleep(first).await;
+            loop {
+                let (notifier, pass_store) = (self.clone(), store.clone());
+                let outcome = tokio::task::spawn_blocking(move || {
+                    notifier.run_pass(&pass_store, crate::domain::time::now())
+                })
+                .await;
+                match outcome {
+                    Ok(Ok(report)) if report != PassReport::default() => {
+                        tracing::info!(%report, "notice pass");
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => tracing::error!(%error, "notice pass failed"),
+                    Err(error) => tracing::error!(%error, "notice pass panicked"),
+                }
+                tokio::time::sleep(interval).await;
+            }
+        });
+    }
+}
+
+impl From<String> for MailError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}

@@ -1,0 +1,405 @@
+//! Expiry notices: claiming them exactly once, the e-mail delivery state, and the notifications
+//! page. The claim is the unique key (token, window, recipient): an insert that loses the race
+//! fails on it and changes nothing, so any number of passes may run at once.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use super::schema::{notices, tokens, users};
+use super::{AnyConnection, StoreResult, users as user_store};
+use crate::domain::notice::{self, Window};
+use crate::domain::{Role, TokenId, User, UserId};
+
+const STATUS_NONE: &str = "none";
+const STATUS_PENDING: &str = "pending";
+const STATUS_SENT: &str = "sent";
+const STATUS_FAILED: &str = "failed";
+
+/// A token that may be due a notice, as the pass reads it.
+struct Candidate {
+    id: String,
+    account_id: String,
+    issuer_id: String,
+    created_at: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
+    notified_7d_at: Option<NaiveDateTime>,
+    notified_1d_at: Option<NaiveDateTime>,
+}
+
+/// Who hears about a token: its issuer and the account's administrators, if active.
+fn recipients(
+    conn: &mut AnyConnection,
+    account: &str,
+    issuer: &str,
+) -> StoreResult<Vec<(String, Option<String>, bool)>> {
+    Ok(users::table
+        .filter(users::account_id.eq(account))
+        .filter(users::active.eq(true))
+        .filter(
+            users::id
+                .eq(issuer)
+                .or(users::role.eq(Role::Admin.as_str())),
+        )
+        .select((users::id, users::email, users::email_notices))
+        .load(conn)?)
+}
+
+/// Makes every notice due at `now` that no pass has made yet. Returns how many this call made.
+/// An e-mail is queued where `email_enabled` (SMTP is configured) and the recipient has an
+/// address and wants e-mails.
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    email_enabled: bool,
+) -> StoreResult<usize> {
+    let horizon = now + TimeDelta::days(i64::from(Window::SevenDays.days()));
+    let candidates: Vec<Candidate> = tokens::table
+        .filter(tokens::deleted_at.is_null())
+        .filter(tokens::expires_at.gt(now).assume_not_null())
+        .filter(tokens::expires_at.le(horizon).assume_not_null())
+        .select((
+            tokens::id,
+            tokens::account_id,
+            tokens::issuer_id,
+            tokens::created_at,
+            tokens::expires_at,
+            tokens::notified_7d_at,
+            tokens::notified_1d_at,
+        ))
+        .load::<(
+            String,
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+        )>(conn)?
+        .into_iter()
+        .map(|row| Candidate {
+            id: row.0,
+            account_id: row.1,
+            issuer_id: row.2,
+            created_at: row.3,
+            expires_at: row.4,
+            notified_7d_at: row.5,
+            notified_1d_at: row.6,
+        })
+        .collect();
+    let mut made = 0;
+    for token in candidates {
+        let Some(window) = notice::due_window(token.created_at, token.expires_at, false, now)
+        else {
+            continue;
+        };
+        let done = match window {
+            Window::SevenDays => token.notified_7d_at,
+            Window::OneDay => token.notified_1d_at,
+        };
+        if done.is_some() {
+            continue;
+        }
+        for (recipient, email, wants_email) in
+            recipients(conn, &token.account_id, &token.issuer_id)?
+        {
+            let email_to = email.filter(|_| email_enabled && wants_email);
+            let inserted = diesel::insert_into(notices::table)
+                .values((
+                    notices::id.eq(uuid::Uuid::new_v4().to_string()),
+                    notices::account_id.eq(&token.account_id),
+                    notices::token_id.eq(&token.id),
+                    notices::recipient_id.eq(&recipient),
+                    notices::window_days.eq(window.days()),
+                    notices::created_at.eq(now),
+                    notices::email_status.eq(if email_to.is_some() {
+                        STATUS_PENDING
+                    } else {
+                        STATUS_NONE
+                    }),
+                    notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
+                    notices::email_to.eq(&email_to),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => made += 1,
+                // Another pass made this one first: that is the point of the key.
+                Err(error) if super::error::is_unique_violation(&error) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        // Every recipient has their notice now; later passes skip the token for this window.
+        let row = tokens::table.filter(tokens::id.eq(&token.id));
+        match window {
+            Window::SevenDays => diesel::update(row)
+                .set(tokens::notified_7d_at.eq(now))
+                .execute(conn)?,
+            Window::OneDay => diesel::update(row)
+                .set(tokens::notified_1d_at.eq(now))
+                .execute(conn)?,
+        };
+    }
+    Ok(made)
+}
+
+/// Notices whose e-mail is due (queued, or failed and past its back-off) and not leased.
+pub fn due_emails(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(notices::table
+        .filter(notices::email_status.eq_any([STATUS_PENDING, STATUS_FAILED]))
+        .filter(notices::email_next_attempt_at.le(now).assume_not_null())
+        .filter(
+            notices::email_leased_until
+                .is_null()
+                .or(notices::email_leased_until.lt(now).assume_not_null()),
+        )
+        .order(notices::created_at.asc())
+        .select(notices::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Everything an e-mail says, read after the lease was taken.
+pub struct EmailJob {
+    pub notice_id: String,
+    pub to: String,
+    pub attempts: i32,
+    pub recipient: User,
+    pub issuer: User,
+    pub token_name: String,
+    pub last_four: String,
+    pub token_role: Role,
+    pub expires_at: NaiveDateTime,
+    pub window: Window,
+}
+
+/// Takes the e-mail of notice `id` for this pass until `until`, if nobody else holds it and it
+/// is still due. `None`: another pass has it, or it was sent meanwhile.
+pub fn lease_email(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> StoreResult<Option<EmailJob>> {
+    let taken = diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::email_status.eq_any([STATUS_PENDING, STATUS_FAILED]))
+            .filter(
+                notices::email_leased_until
+                    .is_null()
+                    .or(notices::email_leased_until.lt(now).assume_not_null()),
+            ),
+    )
+    .set((
+        notices::email_leased_until.eq(until),
+        notices::email_attempts.eq(notices::email_attempts + 1),
+    ))
+    .execute(conn)?;
+    if taken == 0 {
+        return Ok(None);
+    }
+    let (to, attempts, recipient_id, window_days, token_id) = notices::table
+        .filter(notices::id.eq(id))
+        .select((
+            notices::email_to,
+            notices::email_attempts,
+            notices::recipient_id,
+            notices::window_days,
+            notices::token_id,
+        ))
+        .get_result::<(Option<String>, i32, String, i32, String)>(conn)?;
+    let (token_name, last_four, role, expires_at, issuer_id) = tokens::table
+        .filter(tokens::id.eq(&token_id))
+        .select((
+            tokens::name,
+            tokens::last_four,
+            tokens::role,
+            tokens::expires_at,
+            tokens::issuer_id,
+        ))
+        .get_result::<(String, String, String, Option<NaiveDateTime>, String)>(conn)?;
+    let find = |conn: &mut AnyConnection, id: String| {
+        user_store::find_user_by_id(conn, &UserId::from_trusted(id))
+    };
+    let corrupt = |what: &str| super::StoreError::Corrupt(format!("notice {id}: {what}"));
+    Ok(Some(EmailJob {
+        notice_id: id.to_owned(),
+        to: to.ok_or_else(|| corrupt("no address"))?,
+        attempts,
+        recipient: find(conn, recipient_id)?.ok_or_else(|| corrupt("no recipient"))?,
+        issuer: find(conn, issuer_id)?.ok_or_else(|| corrupt("no issuer"))?,
+        token_name,
+        last_four,
+        token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
+        expires_at: expires_at.ok_or_else(|| corrupt("token never expires"))?,
+        window: Window::from_days(window_days).ok_or_else(|| corrupt("unknown window"))?,
+    }))
+}
+
+pub fn mark_sent(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> StoreResult<()> {
+    diesel::update(notices::table.filter(notices::id.eq(id)))
+        .set((
+            notices::email_status.eq(STATUS_SENT),
+            notices::email_sent_at.eq(now),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+            notices::email_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt and when to try again (`notice::retry_delay`).
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: NaiveDateTime,
+    attempts: i32,
+    error: &str,
+) -> StoreResult<()> {
+    // The reason is shown on the notifications page; a server's essay is cut to a line.
+    let error: String = error
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    diesel::update(notices::table.filter(notices::id.eq(id)))
+        .set((
+            notices::email_status.eq(STATUS_FAILED),
+            notices::email_error.eq(error),
+            notices::email_next_attempt_at.eq(now + notice::retry_delay(attempts)),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Where a notice's e-mail stands, for the notifications page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailState {
+    NotSent,
+    Pending,
+    Sent(NaiveDateTime),
+    Failed {
+        error: String,
+        next_attempt: Option<NaiveDateTime>,
+    },
+}
+
+/// One row of the notifications page.
+pub struct NoticeEntry {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub read: bool,
+    pub window: Window,
+    pub token_id: TokenId,
+    pub token_name: String,
+    pub last_four: String,
+    pub issuer_id: UserId,
+    pub expires_at: Option<NaiveDateTime>,
+    pub token_deleted: bool,
+    pub email: EmailState,
+}
+
+type EntryRow = (
+    (
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        i32,
+        String,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<NaiveDateTime>,
+    ),
+    (
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    ),
+);
+
+/// `recipient`'s notices, newest first.
+pub fn list_for(
+    conn: &mut AnyConnection,
+    recipient: &UserId,
+    limit: i64,
+) -> StoreResult<Vec<NoticeEntry>> {
+    let rows: Vec<EntryRow> = notices::table
+        .inner_join(tokens::table)
+        .filter(notices::recipient_id.eq(recipient.as_str()))
+        .order((notices::created_at.desc(), notices::window_days.asc()))
+        .limit(limit)
+        .select((
+            (
+                notices::id,
+                notices::created_at,
+                notices::read_at,
+                notices::window_days,
+                notices::email_status,
+                notices::email_sent_at,
+                notices::email_error,
+                notices::email_next_attempt_at,
+            ),
+            (
+                tokens::id,
+                tokens::name,
+                tokens::last_four,
+                tokens::issuer_id,
+                tokens::expires_at,
+                tokens::deleted_at,
+            ),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, t)| NoticeEntry {
+            id: n.0,
+            created_at: n.1,
+            read: n.2.is_some(),
+            window: Window::from_days(n.3).unwrap_or(Window::SevenDays),
+            email: match n.4.as_str() {
+                STATUS_SENT => EmailState::Sent(n.5.unwrap_or(n.1)),
+                STATUS_PENDING => EmailState::Pending,
+                STATUS_FAILED => EmailState::Failed {
+                    error: n.6.unwrap_or_default(),
+                    next_attempt: n.7,
+                },
+                _ => EmailState::NotSent,
+            },
+            token_id: TokenId::from_trusted(t.0),
+            token_name: t.1,
+            last_four: t.2,
+            issuer_id: UserId::from_trusted(t.3),
+            expires_at: t.4,
+            token_deleted: t.5.is_some(),
+        })
+        .collect())
+}
+
+pub fn unread_count(conn: &mut AnyConnection, recipient: &UserId) -> StoreResult<i64> {
+    Ok(notices::table
+        .filter(notices::recipient_id.eq(recipient.as_str()))
+        .filter(notices::read_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn mark_all_read(
+    conn: &mut AnyConnection,
+    recipient: &UserId,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    Ok(diesel::update(
+        notices::table
+            .filter(notices::recipient_id.eq(recipient.as_str()))
+            .filter(notices::read_at.is_null()),
+    )
+    .set(notices::read_at.eq(now))
+    .execute(conn)?)
+}
