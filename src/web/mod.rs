@@ -93,12 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}", web::get().to(user_detail::show_user))
                 .route("/{id}/role", web::post().to(user_detail::change_role))
                 .route(
-                    "/{id}/deactivate",
-                    web::post().to(user_detail::deactivate_user),
-                )
-                .route(
-                    "/{id}/reactivate",
-                    web::post().to(user_detail::reactivate_user),
+                    "/{id}/{standing:deactivate|reactivate}",
+                    web::post().to(user_detail::change_standing),
                 ),
         )
         .service(

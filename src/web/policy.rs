@@ -75,15 +75,23 @@ async fn page(
     )
 }
 
+/// The policy of `current`'s account, as the policy page and the add form read it.
+pub async fn account_policy(
+    state: &AppState,
+    current: &CurrentUser,
+) -> Result<TokenPolicy, WebError> {
+    let account = current.user.account_id.clone();
+    Ok(state
+        .store
+        .run(move |conn| tokens::find_policy(conn, &account))
+        .await?)
+}
+
 pub async fn policy_form(
     state: Data<AppState>,
     AdminUser(current): AdminUser,
 ) -> Result<HttpResponse, WebError> {
-    let account = current.user.account_id.clone();
-    let policy = state
-        .store
-        .run(move |conn| tokens::find_policy(conn, &account))
-        .await?;
+    let policy = account_policy(&state, &current).await?;
     let form = PolicyForm {
         max_lifetime_days: policy.max_lifetime_days.to_string(),
         allow_never: policy.allow_never.then(|| "on".to_owned()),

@@ -105,11 +105,7 @@ pub async fn new_token_form(
     state: Data<AppState>,
     current: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
-    let account = current.user.account_id.clone();
-    let policy = state
-        .store
-        .run(move |conn| tokens::find_policy(conn, &account))
-        .await?;
+    let policy = super::policy::account_policy(&state, &current).await?;
     let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
     forms::ok(&page(
         layout,

@@ -193,22 +193,19 @@ pub async fn change_role(
     change(&req, &state, current, &path, StandingChange::Role(role)).await
 }
 
-pub async fn deactivate_user(
+/// `POST /users/{id}/deactivate` and `/users/{id}/reactivate`.
+pub async fn change_standing(
     req: HttpRequest,
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    path: Path<String>,
+    path: Path<(String, String)>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
-    change(&req, &state, current, &path, StandingChange::Deactivate).await
-}
-
-pub async fn reactivate_user(
-    req: HttpRequest,
-    state: Data<AppState>,
-    AdminUser(current): AdminUser,
-    path: Path<String>,
-    CsrfForm(_): CsrfForm<EmptyForm>,
-) -> Result<HttpResponse, WebError> {
-    change(&req, &state, current, &path, StandingChange::Reactivate).await
+    let (id, action) = path.into_inner();
+    let standing = match action.as_str() {
+        "deactivate" => StandingChange::Deactivate,
+        "reactivate" => StandingChange::Reactivate,
+        _ => return Err(WebError::NotFound),
+    };
+    change(&req, &state, current, &id, standing).await
 }

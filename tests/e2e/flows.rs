@@ -67,6 +67,29 @@ pub async fn revealed(b: &Browser) -> String {
 }
 
 /// "OK, I've copied it": back on the list.
+/// With JavaScript off, a one-time secret (token or password) in `field` stays masked, its Show
+/// and Copy buttons stay hidden, and the closed "Show … as text" fallback gives it: returned.
+pub async fn secret_without_javascript(b: &Browser, field: &str) -> String {
+    assert_eq!(b.attr(field, "type").await.as_deref(), Some("password"));
+    for button in ["[data-toggle-secret]", "[data-copy-secret]"] {
+        let shown = b
+            .find(button)
+            .await
+            .is_displayed()
+            .await
+            .expect("displayed");
+        assert!(!shown, "{button} is hidden without JavaScript");
+    }
+    let code = b.find("[data-no-js-reveal] code").await;
+    assert!(
+        !code.is_displayed().await.expect("displayed"),
+        "closed at first"
+    );
+    b.click("[data-no-js-reveal] summary").await;
+    assert!(code.is_displayed().await.expect("displayed"));
+    code.text().await.expect("text")
+}
+
 pub async fn acknowledge(b: &Browser) {
     b.click("form[action='/tokens/reveal'] button[type=submit]")
         .await;

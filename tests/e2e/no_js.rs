@@ -27,27 +27,7 @@ async fn create_reveal_and_delete_without_javascript() {
     t.check("reveal without JavaScript").await;
 
     // Masked, no Show or Copy button (they need scripts), and the token by hand.
-    assert_eq!(
-        t.attr("#token-value", "type").await.as_deref(),
-        Some("password")
-    );
-    for button in ["[data-toggle-secret]", "[data-copy-secret]"] {
-        let shown = t
-            .find(button)
-            .await
-            .is_displayed()
-            .await
-            .expect("displayed");
-        assert!(!shown, "{button} is hidden without JavaScript");
-    }
-    let code = t.find("[data-no-js-reveal] code").await;
-    assert!(
-        !code.is_displayed().await.expect("displayed"),
-        "closed at first"
-    );
-    t.click("[data-no-js-reveal] summary").await;
-    assert!(code.is_displayed().await.expect("displayed"));
-    let token = code.text().await.expect("text");
+    let token = secret_without_javascript(&t, "#token-value").await;
     assert!(is_token_format(&token), "{token:?}");
     assert_eq!(revealed(&t).await, token);
     assert_eq!(t.app.api_me(&token).await, 200);
