@@ -290,6 +290,22 @@ both_backends! {
         assert_eq!(smtp.messages().len(), 10, "each e-mail once");
     }
 
+    async fn every_server_runs_the_pass_on_its_own(app) {
+        app.setup_admin().await;
+        plant_token_in_the_past(&app, "admin", "cron-less", 25, "30").await;
+        // A second server on the same database, with passes every second (the first after a
+        // random delay of at most a second).
+        let address = start_server(Settings { notice_interval: 1, ..test_settings(&app.database_url) }).await;
+        let started = std::time::Instant::now();
+        while notices_made(&app).is_empty() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "no pass ran");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(notices_made(&app), [(7, "admin".to_owned())]);
+        assert!(address.starts_with("http://"));
+        assert!(app.get_html("/notifications").await.contains("Token “cron-less” expires in 7 days"));
+    }
+
     async fn an_smtp_url_that_cannot_be_parsed_stops_the_server_at_start(app) {
         for bad in ["smtp//no-scheme", "http://mail.example.com", "smtp://"] {
             let settings = Settings { smtp_url: Some(bad.to_owned().into()), ..test_settings(&app.database_url) };
