@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             description: "seeded for the benchmark".into(),
             expiry: Ok(ExpiryChoice::Days(365)),
             role: "admin".into(),
+            allowed_ips: String::new(),
         };
         let outcome = store.run_blocking(|conn| {
             tokens::create_token(conn, &admin, &input, &secret, time::now(), None)

@@ -15,7 +15,10 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 
+use crate::auth::TrustedProxies;
+use crate::auth::scanning::ScanningKeys;
 use crate::config::Settings;
+use crate::domain::allowlist::IpAllowlist;
 use crate::notify::Notifier;
 use crate::state::AppState;
 use crate::store::{DatabaseUrl, Store, StoreError, secrets};
@@ -37,6 +40,10 @@ pub enum StartError {
     SessionKey(String),
     #[error(transparent)]
     Mail(#[from] crate::notify::MailError),
+    #[error("TRUSTED_PROXIES: {0}")]
+    TrustedProxies(String),
+    #[error("SECRET_SCANNING_KEYS: {0}")]
+    ScanningKeys(String),
 }
 
 pub struct Application {
@@ -47,6 +54,15 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let notifier = Notifier::from_settings(&settings)?;
+        let trusted_proxies = IpAllowlist::parse(&settings.trusted_proxies)
+            .map(TrustedProxies)
+            .map_err(|e| StartError::TrustedProxies(e.message))?;
+        let scanning_keys = settings
+            .secret_scanning_keys
+            .as_deref()
+            .map(ScanningKeys::load)
+            .transpose()
+            .map_err(|e| StartError::ScanningKeys(e.to_string()))?;
         let url = DatabaseUrl::parse(&settings.database_url)?;
         let pool_size = settings.pool_size.max(1);
         let store = {
@@ -68,9 +84,10 @@ impl Application {
         })?;
 
         if settings.notice_interval > 0 {
-            notifier.spawn(store.clone(), Duration::from_secs(settings.notice_interval));
+            let interval = Duration::from_secs(settings.notice_interval);
+            notifier.clone().spawn(store.clone(), interval);
         }
-        let state = Data::new(AppState::new(store));
+        let state = Data::new(AppState::new(store, notifier, scanning_keys));
         let secure = settings.secure_cookies;
         let mut server = HttpServer::new(move || {
             let session =
@@ -86,6 +103,7 @@ impl Application {
             // its requests skip both middlewares.
             App::new()
                 .app_data(state.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(web::forms::form_config())
                 .configure(crate::api::routes)
                 .service(

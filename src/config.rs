@@ -69,6 +69,16 @@ pub struct Settings {
     #[arg(long, env = "PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges,
+    /// comma-separated (default: none, the TCP peer is the client).
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
+
+    /// A file of public keys for GitHub secret-scanning reports, in the JSON shape GitHub
+    /// publishes them in. Unset: POST /api/v1/secret-scanning answers 404.
+    #[arg(long, env = "SECRET_SCANNING_KEYS", global = true)]
+    pub secret_scanning_keys: Option<std::path::PathBuf>,
+
     /// Seconds between notice passes inside the server; 0 turns them off (run
     /// `personal-tokens notify` from cron instead).
     #[arg(long, env = "NOTICE_INTERVAL", default_value_t = 300, global = true)]
@@ -88,6 +98,8 @@ impl Settings {
             smtp_url: None,
             mail_from: None,
             public_url: None,
+            trusted_proxies: String::new(),
+            secret_scanning_keys: None,
             notice_interval: 300,
         }
     }

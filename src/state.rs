@@ -2,24 +2,49 @@
 //! first-run setup. It may import `store` and `domain`, never `web`, `api` or `app`, so the
 //! extractors and handlers of both upper layers can take it without a cycle.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use crate::auth::scanning::ScanningKeys;
+use crate::notify::Notifier;
 use crate::store::{Store, StoreError};
 
-/// What every handler shares: the store and whether first-run setup is known to be done.
+/// What every handler shares: the store, the notifier, the secret-scanning keys, and what this
+/// instance remembers for a moment (first-run setup, recent events it need not repeat).
 pub struct AppState {
     pub store: Store,
+    pub notifier: Notifier,
+    /// `None`: no keys configured, and the secret-scanning endpoint does not exist.
+    pub scanning_keys: Option<ScanningKeys>,
     /// Only ever goes from false to true (users are never all removed), so once set no request
     /// asks the database again.
     setup_done: AtomicBool,
+    recent: Recent,
 }
 
 impl AppState {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, notifier: Notifier, scanning_keys: Option<ScanningKeys>) -> Self {
         Self {
             store,
+            notifier,
+            scanning_keys,
             setup_done: AtomicBool::new(false),
+            recent: Recent::default(),
         }
+    }
+
+    /// True the first time `key` is seen within `window` on this instance; every later call in
+    /// the window is false. For work that may be skipped when it was just done (recording a
+    /// refused address, looking up an address a token just used).
+    pub fn first_within(&self, key: &str, window: Duration) -> bool {
+        self.recent.first_within(key, window)
+    }
+
+    /// Counts a request under `key` and says whether it is within `limit` per `window`.
+    pub fn within_rate(&self, key: &str, limit: u32, window: Duration) -> bool {
+        self.recent.within_rate(key, limit, window)
     }
 
     /// Whether any user exists, asking the database only until the answer is yes.
@@ -36,5 +61,77 @@ impl AppState {
 
     pub fn mark_setup_done(&self) {
         self.setup_done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Bounded in-memory memories, per instance. Losing them (a restart) only means some work is
+/// done once more, never that a rule is skipped.
+#[derive(Default)]
+struct Recent {
+    seen: Mutex<HashMap<String, Instant>>,
+    counts: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+/// Past this many keys the oldest are dropped, so a flood of distinct keys cannot grow memory.
+const RECENT_MAX_KEYS: usize = 50_000;
+
+impl Recent {
+    fn first_within(&self, key: &str, window: Duration) -> bool {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen
+            .get(key)
+            .is_some_and(|at| now.duration_since(*at) < window)
+        {
+            return false;
+        }
+        if seen.len() >= RECENT_MAX_KEYS {
+            seen.retain(|_, at| now.duration_since(*at) < window);
+            if seen.len() >= RECENT_MAX_KEYS {
+                seen.clear();
+            }
+        }
+        seen.insert(key.to_owned(), now);
+        true
+    }
+
+    fn within_rate(&self, key: &str, limit: u32, window: Duration) -> bool {
+        let now = Instant::now();
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if counts.len() >= RECENT_MAX_KEYS {
+            counts.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = counts.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1 <= limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_first_once_per_window() {
+        let recent = Recent::default();
+        assert!(recent.first_within("a", Duration::from_secs(60)));
+        assert!(!recent.first_within("a", Duration::from_secs(60)));
+        assert!(recent.first_within("b", Duration::from_secs(60)));
+        assert!(
+            recent.first_within("a", Duration::ZERO),
+            "a window that has passed"
+        );
+    }
+
+    #[test]
+    fn the_rate_is_counted_per_key() {
+        let recent = Recent::default();
+        let minute = Duration::from_secs(60);
+        assert!((0..3).all(|_| recent.within_rate("ip", 3, minute)));
+        assert!(!recent.within_rate("ip", 3, minute));
+        assert!(recent.within_rate("other", 3, minute));
     }
 }

@@ -1,17 +1,28 @@
 //! `ApiCaller`, the extractor every API route takes: the bearer credential (parsed by
 //! `auth::bearer`), one indexed lookup by digest, and the domain's verdict, answered in the API's
-//! own errors (401 with a reason that says what to fix).
+//! own errors (401 with a reason that says what to fix, 403 outside the token's allowlist).
+//! After the verdict, work that may trail the request (noting the client address, a new-address
+//! alert) runs in a task of its own, off the request's path.
+
+use std::net::IpAddr;
+use std::time::Duration;
 
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use futures_util::future::LocalBoxFuture;
 
 use super::error::ApiError;
-use crate::auth::{bearer, client_ip};
+use crate::auth::{bearer, client_addr};
+use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Caller, Refusal};
+use crate::domain::notice::NoticeKind;
 use crate::domain::time;
 use crate::state::AppState;
-use crate::store::tokens;
+use crate::store::audit::{self, AuditEvent};
+use crate::store::{addresses, notices, tokens};
+
+/// How often one instance notes the same (token, address) pair, and records the same refusal.
+const NOTE_EVERY: Duration = Duration::from_secs(60);
 
 /// A request authenticated by a personal token.
 pub struct ApiCaller(pub Caller);
@@ -23,7 +34,7 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = bearer::presented_digest(req.headers());
         let state = req.app_data::<Data<AppState>>().cloned();
-        let ip = client_ip(req);
+        let client = client_addr(req);
         Box::pin(async move {
             let digest = checked.map_err(|e| ApiError::InvalidToken(e.message()))?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
@@ -34,24 +45,133 @@ impl FromRequest for ApiCaller {
                 .await?
                 .ok_or(ApiError::InvalidToken("The token is not valid."))?;
             let due = credential.last_use_due(now);
-            let caller = credential.authorize(now).map_err(refused)?;
+            // The usual case, a client using the address it used a moment ago, was noted then:
+            // nothing more to do, and no lock taken.
+            let same_address = client.is_some_and(|ip| {
+                credential
+                    .last_used_ip
+                    .as_deref()
+                    .and_then(|s| s.parse().ok())
+                    == Some(ip)
+            });
+            let last_used_ip = (due || !same_address).then(|| credential.last_used_ip.clone());
+            let refusal_context = (!credential.allowed_ips.is_empty()).then(|| RefusalContext {
+                token: credential.token_id.to_string(),
+                account: credential.issuer.account_id.to_string(),
+                name: credential.token_name.clone(),
+            });
+            let caller = match credential.authorize(now, client) {
+                Ok(caller) => caller,
+                Err(Refusal::IpNotAllowed) => {
+                    if let Some(context) = refusal_context {
+                        record_refusal(&state, context, client);
+                    }
+                    return Err(ApiError::IpNotAllowed);
+                }
+                Err(refusal) => return Err(refused(refusal)),
+            };
             if due {
                 // A write, so the blocking pool even on SQLite: it may wait for the write lock.
                 let id = caller.credential.token_id.clone();
+                let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
                 state
                     .store
                     .run(move |conn| tokens::record_use(conn, &id, now, &ip))
                     .await?;
+            }
+            if let (Some(client), Some(last_used_ip)) = (client, last_used_ip) {
+                note_address(
+                    &state,
+                    (caller.credential.token_id.clone(), last_used_ip),
+                    client,
+                );
             }
             Ok(ApiCaller(caller))
         })
     }
 }
 
+/// Remembers the address for the token, at most once a minute per pair on this instance, and
+/// alerts the issuer when it is new. Runs after the request, in its own task: an alert may
+/// trail the request by the time one small write takes, and a failure costs the alert only.
+fn note_address(
+    state: &Data<AppState>,
+    (token, last_used_ip): (crate::domain::TokenId, Option<String>),
+    client: IpAddr,
+) {
+    let ip = client.to_string();
+    if !state.first_within(&format!("addr:{token}:{ip}"), NOTE_EVERY) {
+        return;
+    }
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let email = state.notifier.email_enabled();
+        let noted = state
+            .store
+            .run(move |conn| {
+                let now = time::now();
+                if addresses::note_address(conn, &token, &ip, last_used_ip.as_deref(), now)? {
+                    let kind = NoticeKind::NewAddress { ip };
+                    notices::claim_token_notice(conn, &token, &kind, email, now)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(error) = noted {
+            tracing::warn!(%error, "noting a token's address failed");
+        }
+    });
+}
+
+/// What the audit row of a refused address needs, taken before the verdict consumes the
+/// credential (only for tokens with an allowlist).
+struct RefusalContext {
+    token: String,
+    account: String,
+    name: String,
+}
+
+/// A refused address goes in the audit log, once a minute per token and address on this
+/// instance, so a client stuck retrying cannot fill the log.
+fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Option<IpAddr>) {
+    let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let RefusalContext {
+        token,
+        account,
+        name,
+    } = context;
+    if !state.first_within(&format!("refused:{token}:{ip}"), NOTE_EVERY) {
+        return;
+    }
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let recorded = state
+            .store
+            .run(move |conn| {
+                audit::record(
+                    conn,
+                    AuditEvent {
+                        account_id: Some(&account),
+                        actor_id: None,
+                        kind: AuditKind::TokenIpRefused,
+                        subject: &token,
+                        ip: Some(&ip),
+                        detail: &name,
+                    },
+                )
+            })
+            .await;
+        if let Err(error) = recorded {
+            tracing::warn!(%error, "recording a refused address failed");
+        }
+    });
+}
+
 fn refused(refusal: Refusal) -> ApiError {
-    ApiError::InvalidToken(match refusal {
-        Refusal::Deleted => "The token was deleted.",
-        Refusal::Expired => "The token has expired.",
-        Refusal::IssuerInactive => "The token's owner is no longer active.",
-    })
+    match refusal {
+        Refusal::Deleted => ApiError::InvalidToken("The token was deleted."),
+        Refusal::Expired => ApiError::InvalidToken("The token has expired."),
+        Refusal::IssuerInactive => ApiError::InvalidToken("The token's owner is no longer active."),
+        Refusal::IpNotAllowed => ApiError::IpNotAllowed,
+    }
 }

@@ -77,6 +77,8 @@ pub struct TokenDto {
     #[schema(format = DateTime)]
     pub deleted_at: Option<String>,
     pub status: StatusDto,
+    /// The ranges the token may be used from; empty: anywhere.
+    pub allowed_ips: Vec<String>,
 }
 
 impl TokenDto {
@@ -97,6 +99,7 @@ impl TokenDto {
             last_used_ip: token.last_used_ip.clone(),
             deleted_at: token.deleted_at.map(rfc3339),
             status: token.status_at(now).into(),
+            allowed_ips: token.allowed_ips.ranges(),
         }
     }
 }
@@ -152,6 +155,11 @@ pub struct CreateTokenRequest {
     pub never: bool,
     /// No higher than the calling token's effective role.
     pub role: RoleDto,
+    /// Addresses and CIDR ranges (IPv4 or IPv6, at most 20) the new token may be used from;
+    /// absent or empty: anywhere.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub allowed_ips: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]

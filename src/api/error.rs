@@ -16,6 +16,13 @@ pub enum ApiError {
     InvalidToken(&'static str),
     #[error("insufficient scope: {0}")]
     InsufficientScope(String),
+    /// The token's allowlist does not include the client's address.
+    #[error("address not allowed")]
+    IpNotAllowed,
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("payload too large")]
+    PayloadTooLarge,
     #[error("not found")]
     NotFound,
     /// The payload lists the methods the path has, for the `Allow` header.
@@ -37,8 +44,9 @@ pub enum ApiError {
 /// The body of every error answer.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// A stable code: `invalid_token`, `insufficient_scope`, `not_found`,
-    /// `method_not_allowed`, `bad_request`, `conflict`, `invalid_field`, `internal`.
+    /// A stable code: `invalid_token`, `insufficient_scope`, `ip_not_allowed`, `not_found`,
+    /// `method_not_allowed`, `bad_request`, `conflict`, `invalid_field`, `too_many_requests`,
+    /// `payload_too_large`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a person.
     pub message: String,
@@ -58,6 +66,9 @@ impl ResponseError for ApiError {
         match self {
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::IpNotAllowed => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -71,6 +82,21 @@ impl ResponseError for ApiError {
         let (error, message, field) = match self {
             Self::InvalidToken(message) => ("invalid_token", (*message).to_owned(), None),
             Self::InsufficientScope(message) => ("insufficient_scope", message.clone(), None),
+            Self::IpNotAllowed => (
+                "ip_not_allowed",
+                "This token may not be used from your address.".to_owned(),
+                None,
+            ),
+            Self::TooManyRequests => (
+                "too_many_requests",
+                "Too many requests from your address; try again in a minute.".to_owned(),
+                None,
+            ),
+            Self::PayloadTooLarge => (
+                "payload_too_large",
+                "The body is larger than this endpoint accepts.".to_owned(),
+                None,
+            ),
             Self::NotFound => (
                 "not_found",
                 "No such token, or you may not see it.".to_owned(),

@@ -171,6 +171,7 @@ pub async fn create_token(
         name: body.name.clone(),
         description: body.description.clone(),
         role: role_of(body.role).as_str().to_owned(),
+        allowed_ips: body.allowed_ips.join(","),
     };
     let creator = caller.acting_user();
     let ip = client_ip(&req);

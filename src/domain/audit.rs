@@ -9,6 +9,8 @@ pub enum AuditKind {
     TokenCreated,
     TokenRegenerated,
     TokenDeleted,
+    TokenReportedLeaked,
+    TokenIpRefused,
     UserAdded,
     RoleChanged,
     UserDeactivated,
@@ -18,12 +20,14 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 11] = [
+    pub const ALL: [AuditKind; 13] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::TokenCreated,
         AuditKind::TokenRegenerated,
         AuditKind::TokenDeleted,
+        AuditKind::TokenReportedLeaked,
+        AuditKind::TokenIpRefused,
         AuditKind::UserAdded,
         AuditKind::RoleChanged,
         AuditKind::UserDeactivated,
@@ -39,6 +43,8 @@ impl AuditKind {
             AuditKind::TokenCreated => "token_created",
             AuditKind::TokenRegenerated => "token_regenerated",
             AuditKind::TokenDeleted => "token_deleted",
+            AuditKind::TokenReportedLeaked => "token_reported_leaked",
+            AuditKind::TokenIpRefused => "token_ip_refused",
             AuditKind::UserAdded => "user_added",
             AuditKind::RoleChanged => "role_changed",
             AuditKind::UserDeactivated => "user_deactivated",
@@ -55,6 +61,8 @@ impl AuditKind {
             AuditKind::TokenCreated => "Token created",
             AuditKind::TokenRegenerated => "Token regenerated",
             AuditKind::TokenDeleted => "Token deleted",
+            AuditKind::TokenReportedLeaked => "Token reported leaked and revoked",
+            AuditKind::TokenIpRefused => "Token refused from an address outside its allowlist",
             AuditKind::UserAdded => "User added",
             AuditKind::RoleChanged => "Role changed",
             AuditKind::UserDeactivated => "User deactivated",

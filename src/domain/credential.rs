@@ -2,6 +2,9 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use std::net::IpAddr;
+
+use super::allowlist::IpAllowlist;
 use super::lifecycle::Visibility;
 use super::status::{TokenStatus, status_at};
 use super::{Role, TokenId, User};
@@ -18,6 +21,9 @@ pub struct Credential {
     pub expires_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
+    /// The address of the last recorded use: a request from it cannot be a new address.
+    pub last_used_ip: Option<String>,
+    pub allowed_ips: IpAllowlist,
     pub issuer: User,
 }
 
@@ -27,6 +33,8 @@ pub enum Refusal {
     Deleted,
     Expired,
     IssuerInactive,
+    /// The client address is outside the token's allowlist: 403 `ip_not_allowed`.
+    IpNotAllowed,
 }
 
 /// A token allowed to act, and with what rights.
@@ -38,7 +46,9 @@ pub struct Caller {
 }
 
 impl Credential {
-    pub fn authorize(self, now: NaiveDateTime) -> Result<Caller, Refusal> {
+    /// `client` is the request's address; `None` (no peer address) passes only a token without
+    /// an allowlist.
+    pub fn authorize(self, now: NaiveDateTime, client: Option<IpAddr>) -> Result<Caller, Refusal> {
         match status_at(self.deleted_at, self.expires_at, now) {
             TokenStatus::Deleted => return Err(Refusal::Deleted),
             TokenStatus::Expired => return Err(Refusal::Expired),
@@ -46,6 +56,9 @@ impl Credential {
         }
         if !self.issuer.active {
             return Err(Refusal::IssuerInactive);
+        }
+        if !self.allowed_ips.is_empty() && !client.is_some_and(|ip| self.allowed_ips.allows(ip)) {
+            return Err(Refusal::IpNotAllowed);
         }
         let effective_role = self.token_role.min(self.issuer.role);
         Ok(Caller {
@@ -91,6 +104,8 @@ mod tests {
             expires_at: None,
             deleted_at: None,
             last_used_at: None,
+            last_used_ip: None,
+            allowed_ips: IpAllowlist::default(),
             issuer: User::sample(issuer_role),
         }
     }
@@ -99,12 +114,12 @@ mod tests {
     fn rights_are_the_lower_of_token_and_issuer() {
         let now = crate::domain::time::now();
         let demoted = credential(Role::Admin, Role::ReadOnly)
-            .authorize(now)
+            .authorize(now, None)
             .unwrap();
         assert_eq!(demoted.effective_role, Role::ReadOnly);
         assert!(!demoted.may(Role::Engineer));
         let narrow = credential(Role::ReadOnly, Role::Admin)
-            .authorize(now)
+            .authorize(now, None)
             .unwrap();
         assert_eq!(narrow.effective_role, Role::ReadOnly);
         assert!(!narrow.visibility().sees_whole_account());
@@ -115,14 +130,14 @@ mod tests {
         let now = crate::domain::time::now();
         let mut deleted = credential(Role::Admin, Role::Admin);
         deleted.deleted_at = Some(now);
-        assert_eq!(deleted.authorize(now).unwrap_err(), Refusal::Deleted);
+        assert_eq!(deleted.authorize(now, None).unwrap_err(), Refusal::Deleted);
         let mut expired = credential(Role::Admin, Role::Admin);
         expired.expires_at = Some(now);
-        assert_eq!(expired.authorize(now).unwrap_err(), Refusal::Expired);
+        assert_eq!(expired.authorize(now, None).unwrap_err(), Refusal::Expired);
         let mut inactive = credential(Role::Admin, Role::Admin);
         inactive.issuer.active = false;
         assert_eq!(
-            inactive.authorize(now).unwrap_err(),
+            inactive.authorize(now, None).unwrap_err(),
             Refusal::IssuerInactive
         );
     }
@@ -136,5 +151,26 @@ mod tests {
         assert!(!credential.last_use_due(now));
         credential.last_used_at = Some(now - TimeDelta::seconds(60));
         assert!(credential.last_use_due(now));
+    }
+
+    #[test]
+    fn an_allowlisted_token_works_only_from_its_ranges() {
+        let now = crate::domain::time::now();
+        let restricted = Credential {
+            allowed_ips: IpAllowlist::parse("10.0.0.0/8").unwrap(),
+            ..credential(Role::Engineer, Role::Engineer)
+        };
+        let from = |ip: &str| restricted.clone().authorize(now, Some(ip.parse().unwrap()));
+        assert!(from("10.1.2.3").is_ok());
+        assert_eq!(from("192.0.2.1").unwrap_err(), Refusal::IpNotAllowed);
+        assert_eq!(
+            restricted.clone().authorize(now, None).unwrap_err(),
+            Refusal::IpNotAllowed
+        );
+        let open = credential(Role::Engineer, Role::Engineer);
+        assert!(
+            open.authorize(now, Some("192.0.2.1".parse().unwrap()))
+                .is_ok()
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::allowlist::IpAllowlist;
 use super::expiry::{self, ExpiryChoice};
 use super::name::{TokenDescription, TokenName};
 use super::policy::TokenPolicy;
@@ -80,6 +81,8 @@ pub struct NewTokenInput {
     pub description: String,
     pub expiry: Result<ExpiryChoice, DomainError>,
     pub role: String,
+    /// Addresses and CIDR ranges the token may be used from; blank: anywhere.
+    pub allowed_ips: String,
 }
 
 /// A token that passed every rule and may be stored.
@@ -89,6 +92,7 @@ pub struct NewToken {
     pub description: TokenDescription,
     pub role: Role,
     pub expires_at: Option<NaiveDateTime>,
+    pub allowed_ips: IpAllowlist,
 }
 
 impl NewToken {
@@ -106,21 +110,25 @@ impl NewToken {
             .clone()
             .and_then(|choice| choice.resolve(now, policy));
         let role = role_within_ceiling(&input.role, creator);
-        match (name, description, expires_at, role) {
-            (Ok(name), Ok(description), Ok(expires_at), Ok(role)) => Ok(Self {
+        let allowed_ips = IpAllowlist::parse(&input.allowed_ips);
+        match (name, description, expires_at, role, allowed_ips) {
+            (Ok(name), Ok(description), Ok(expires_at), Ok(role), Ok(allowed_ips)) => Ok(Self {
                 name,
                 description,
                 role,
                 expires_at,
+                allowed_ips,
             }),
-            (name, description, expires_at, role) => {
-                Err(
-                    [name.err(), description.err(), expires_at.err(), role.err()]
-                        .into_iter()
-                        .flatten()
-                        .collect(),
-                )
-            }
+            (name, description, expires_at, role, allowed_ips) => Err([
+                name.err(),
+                description.err(),
+                expires_at.err(),
+                role.err(),
+                allowed_ips.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
         }
     }
 }
@@ -140,6 +148,9 @@ pub struct TokenRecord {
     pub last_used_at: Option<NaiveDateTime>,
     pub last_used_ip: Option<String>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// Why it was deleted when nobody deleted it by hand (a secret-scanning report).
+    pub deleted_reason: Option<String>,
+    pub allowed_ips: IpAllowlist,
 }
 
 impl TokenRecord {
@@ -169,6 +180,7 @@ mod tests {
             description: String::new(),
             expiry: ExpiryChoice::parse("30", ""),
             role: role.into(),
+            allowed_ips: String::new(),
         }
     }
 
@@ -228,9 +240,13 @@ mod tests {
             description: "d".repeat(501),
             expiry: ExpiryChoice::parse("custom", "2001-01-01"),
             role: "root".into(),
+            allowed_ips: "10.0.0.0/99".into(),
         };
         let errors = NewToken::parse(&bad, Role::Admin, &TokenPolicy::default(), now).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "description", "expires_at", "role"]);
+        assert_eq!(
+            fields,
+            ["name", "description", "expires_at", "role", "allowed_ips"]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The product's rules, free of HTTP and SQL: every user-typed value is parsed here into a type
 //! that can only hold a valid value. Nothing in this module may import actix or diesel.
 
+pub mod allowlist;
 pub mod audit;
 pub mod credential;
 pub mod error;

@@ -1,5 +1,6 @@
-//! Expiry notices (product.md §6): which warning a token is due, and what the e-mail says.
-//! Pure rules: the store claims and records notices, the notifier sends them.
+//! Notices (product.md §6): which expiry warning a token is due, the other things a person hears
+//! about a token (reported leaked, used from a new address), and what the e-mail says. Pure
+//! rules: the store claims and records notices, the notifier sends them.
 
 use chrono::{NaiveDateTime, TimeDelta};
 
@@ -63,6 +64,55 @@ pub fn due_window(
     (created_at <= expires_at - window.span()).then_some(window)
 }
 
+/// What a notice is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeKind {
+    Expiry(Window),
+    /// Revoked on a secret-scanning report; `url` is where the token was found.
+    Leaked {
+        url: String,
+    },
+    /// Used from an address it had not used before.
+    NewAddress {
+        ip: String,
+    },
+}
+
+impl NoticeKind {
+    /// (kind, window in days, detail) as stored; the claim key includes all three.
+    pub fn stored(&self) -> (&'static str, i32, &str) {
+        match self {
+            NoticeKind::Expiry(window) => ("expiry", window.days(), ""),
+            NoticeKind::Leaked { url } => ("leaked", 0, url),
+            NoticeKind::NewAddress { ip } => ("new_ip", 0, ip),
+        }
+    }
+
+    pub fn from_stored(kind: &str, window_days: i32, detail: String) -> Option<Self> {
+        match kind {
+            "expiry" => Window::from_days(window_days).map(NoticeKind::Expiry),
+            "leaked" => Some(NoticeKind::Leaked { url: detail }),
+            "new_ip" => Some(NoticeKind::NewAddress { ip: detail }),
+            _ => None,
+        }
+    }
+
+    /// One line for the notifications page and the e-mail subject.
+    pub fn headline(&self, token_name: &str) -> String {
+        match self {
+            NoticeKind::Expiry(window) => {
+                format!("Token “{token_name}” expires in {}", window.label())
+            }
+            NoticeKind::Leaked { .. } => {
+                format!("Token “{token_name}” was reported leaked and has been revoked")
+            }
+            NoticeKind::NewAddress { ip } => {
+                format!("Token “{token_name}” was used from a new address, {ip}")
+            }
+        }
+    }
+}
+
 /// Delays between e-mail attempts: 1, 2, 4 … minutes, at most 6 hours.
 pub fn retry_delay(attempts: i32) -> TimeDelta {
     let exponent = attempts.clamp(1, 20) - 1;
@@ -79,8 +129,8 @@ pub struct NoticeFacts<'a> {
     pub last_four: &'a str,
     pub token_role: Role,
     pub issuer_name: &'a str,
-    pub expires_at: NaiveDateTime,
-    pub window: Window,
+    pub expires_at: Option<NaiveDateTime>,
+    pub kind: &'a NoticeKind,
     /// The address people open, without a trailing slash (`PUBLIC_URL`).
     pub public_url: &'a str,
 }
@@ -90,10 +140,11 @@ pub struct NoticeText {
     pub body: String,
 }
 
-/// The plain-text e-mail for a notice.
+/// The plain-text e-mail for a notice. Names are quoted with straight quotes: some mail
+/// clients show curly ones as mojibake in subjects.
 pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
-    let when = facts.expires_at.format("%Y-%m-%d %H:%M UTC");
     let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("status", "all")
         .append_pair("q", facts.token_name)
         .finish();
     let why = if facts.recipient_is_issuer {
@@ -101,30 +152,48 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
     } else {
         format!("you are an administrator of {}", facts.account_name)
     };
-    let subject = format!(
-        "Personal token \"{}\" expires in {}",
-        facts.token_name,
-        facts.window.label()
+    let name = facts.token_name;
+    let token = format!(
+        "The personal token \"{name}\" (ptk_…{}) of the account {}",
+        facts.last_four, facts.account_name
     );
+    let expiry = facts.expires_at.map_or_else(
+        || "It never expires.".to_owned(),
+        |at| format!("It expires on {}.", at.format("%Y-%m-%d %H:%M UTC")),
+    );
+    let (subject, what, todo) = match facts.kind {
+        NoticeKind::Expiry(window) => (
+            format!("Personal token \"{name}\" expires in {}", window.label()),
+            format!("{token} expires in {}. {expiry}", window.label()),
+            "If it is still in use, regenerate it or add a new one before then:",
+        ),
+        NoticeKind::Leaked { url } => (
+            format!("Personal token \"{name}\" was reported leaked and revoked"),
+            format!(
+                "{token} was found in public by a secret scanner, at\n{url}\n\nIt has been revoked and no longer works."
+            ),
+            "Whatever used it needs a new token; add one here:",
+        ),
+        NoticeKind::NewAddress { ip } => (
+            format!("Personal token \"{name}\" was used from a new address"),
+            format!("{token} was used from {ip}, an address it had not been used from before."),
+            "If that was not you or your systems, delete the token at once:",
+        ),
+    };
     let body = format!(
         "Hello {recipient},\n\
          \n\
-         The personal token \"{name}\" (ptk_…{last_four}) of the account {account} expires in {window}, \
-         on {when}.\n\
+         {what}\n\
          \n\
          Issued by: {issuer}\n\
          Role:      {role}\n\
          \n\
-         If it is still in use, regenerate it or add a new one before then:\n\
+         {todo}\n\
          {url}/tokens?{query}\n\
          \n\
          You get this e-mail because {why}. You can turn these e-mails off in your settings:\n\
          {url}/settings\n",
         recipient = facts.recipient_name,
-        name = facts.token_name,
-        last_four = facts.last_four,
-        account = facts.account_name,
-        window = facts.window.label(),
         issuer = facts.issuer_name,
         role = facts.token_role.label(),
         url = facts.public_url,
@@ -205,8 +274,8 @@ mod tests {
             last_four: "G46F",
             token_role: Role::Engineer,
             issuer_name: "Erin",
-            expires_at: at(7),
-            window: Window::SevenDays,
+            expires_at: Some(at(7)),
+            kind: &NoticeKind::Expiry(Window::SevenDays),
             public_url: "https://tokens.example.com",
         });
         assert_eq!(
@@ -219,12 +288,32 @@ mod tests {
         );
         assert!(
             text.body
-                .contains("https://tokens.example.com/tokens?q=CI+deploys")
+                .contains("https://tokens.example.com/tokens?status=all&q=CI+deploys")
         );
         assert!(text.body.contains("administrator of Acme"));
         assert!(
             text.body
                 .contains(&at(7).format("%Y-%m-%d %H:%M UTC").to_string())
         );
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_stored_form() {
+        for kind in [
+            NoticeKind::Expiry(Window::OneDay),
+            NoticeKind::Leaked {
+                url: "https://gist.example.com/x".into(),
+            },
+            NoticeKind::NewAddress {
+                ip: "192.0.2.7".into(),
+            },
+        ] {
+            let (name, days, detail) = kind.stored();
+            assert_eq!(
+                NoticeKind::from_stored(name, days, detail.to_owned()),
+                Some(kind.clone())
+            );
+        }
+        assert_eq!(NoticeKind::from_stored("expiry", 3, String::new()), None);
     }
 }

@@ -76,14 +76,27 @@ impl Notifier {
     /// One pass at `now`, blocking (run it on a blocking thread). Claims commit before any
     /// e-mail goes out; an e-mail that fails is recorded and retried by a later pass.
     pub fn run_pass(&self, store: &Store, now: NaiveDateTime) -> Result<PassReport, StoreError> {
-        let email_enabled = self.mailer.is_some();
+        let email_enabled = self.email_enabled();
         let made = store.run_blocking(|conn| notices::claim_due(conn, now, email_enabled))?;
-        let mut report = PassReport {
-            made,
-            ..PassReport::default()
-        };
+        let (sent, failed) = self.send_due(store, now)?;
+        Ok(PassReport { made, sent, failed })
+    }
+
+    /// Whether notices should queue e-mails (SMTP is configured).
+    pub fn email_enabled(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    /// Sends every e-mail that is due and not held by another pass: (sent, failed). Also run
+    /// right after a leak report, so its e-mails need not wait for the next pass.
+    pub fn send_due(
+        &self,
+        store: &Store,
+        now: NaiveDateTime,
+    ) -> Result<(usize, usize), StoreError> {
+        let (mut sent, mut failed) = (0, 0);
         let Some(mailer) = &self.mailer else {
-            return Ok(report);
+            return Ok((sent, failed));
         };
         let due = store.run_blocking(|conn| notices::due_emails(conn, now, EMAILS_PER_PASS))?;
         for id in due {
@@ -101,25 +114,25 @@ impl Notifier {
                 token_role: job.token_role,
                 issuer_name: &job.issuer.display_name,
                 expires_at: job.expires_at,
-                window: job.window,
+                kind: &job.kind,
                 public_url: &self.public_url,
             });
             let key = format!("notice.{}", job.notice_id);
             match mailer.send(&job.to, &text.subject, text.body, &key) {
                 Ok(()) => {
                     store.run_blocking(|conn| notices::mark_sent(conn, &id, now))?;
-                    report.sent += 1;
+                    sent += 1;
                 }
                 Err(error) => {
                     tracing::warn!(notice = %id, %error, "notice e-mail failed; will retry");
                     store.run_blocking(|conn| {
                         notices::mark_failed(conn, &id, now, job.attempts, &error.to_string())
                     })?;
-                    report.failed += 1;
+                    failed += 1;
                 }
             }
         }
-        Ok(report)
+        Ok((sent, failed))
     }
 
     /// Runs a pass every `interval` inside the server, after a random first delay so instances

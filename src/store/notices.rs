@@ -1,13 +1,13 @@
-//! Expiry notices: claiming them exactly once, the e-mail delivery state, and the notifications
-//! page. The claim is the unique key (token, window, recipient): an insert that loses the race
-//! fails on it and changes nothing, so any number of passes may run at once.
+//! Notices: claiming them exactly once, the e-mail delivery state, and the notifications page.
+//! The claim is the unique key (token, kind, window, detail, recipient): an insert that loses the
+//! race fails on it and changes nothing, so any number of passes may run at once.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::schema::{notices, tokens, users};
 use super::{AnyConnection, StoreResult, users as user_store};
-use crate::domain::notice::{self, Window};
+use crate::domain::notice::{self, NoticeKind, Window};
 use crate::domain::{Role, TokenId, User, UserId};
 
 const STATUS_NONE: &str = "none";
@@ -26,22 +26,95 @@ struct Candidate {
     notified_1d_at: Option<NaiveDateTime>,
 }
 
-/// Who hears about a token: its issuer and the account's administrators, if active.
+/// Who hears about a token: its issuer, and unless `issuer_only` the account's administrators;
+/// only active people.
 fn recipients(
     conn: &mut AnyConnection,
     account: &str,
     issuer: &str,
+    issuer_only: bool,
 ) -> StoreResult<Vec<(String, Option<String>, bool)>> {
+    let admins = if issuer_only {
+        ""
+    } else {
+        Role::Admin.as_str()
+    };
     Ok(users::table
         .filter(users::account_id.eq(account))
         .filter(users::active.eq(true))
-        .filter(
-            users::id
-                .eq(issuer)
-                .or(users::role.eq(Role::Admin.as_str())),
-        )
+        .filter(users::id.eq(issuer).or(users::role.eq(admins)))
         .select((users::id, users::email, users::email_notices))
         .load(conn)?)
+}
+
+/// Inserts one notice for each recipient of the token; returns how many this call made (a
+/// notice another pass made first is the unique key's refusal, and is skipped).
+fn claim_for_recipients(
+    conn: &mut AnyConnection,
+    token: (&str, &str, &str),
+    kind: &NoticeKind,
+    email_enabled: bool,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    let (token_id, account_id, issuer_id) = token;
+    let issuer_only = matches!(kind, NoticeKind::NewAddress { .. });
+    let (kind_name, window_days, detail) = kind.stored();
+    let mut made = 0;
+    for (recipient, email, wants_email) in recipients(conn, account_id, issuer_id, issuer_only)? {
+        let email_to = email.filter(|_| email_enabled && wants_email);
+        let inserted = diesel::insert_into(notices::table)
+            .values((
+                notices::id.eq(uuid::Uuid::new_v4().to_string()),
+                notices::account_id.eq(account_id),
+                notices::token_id.eq(token_id),
+                notices::recipient_id.eq(&recipient),
+                notices::kind.eq(kind_name),
+                notices::window_days.eq(window_days),
+                notices::detail.eq(detail),
+                notices::created_at.eq(now),
+                notices::email_status.eq(if email_to.is_some() {
+                    STATUS_PENDING
+                } else {
+                    STATUS_NONE
+                }),
+                notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
+                notices::email_to.eq(&email_to),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => made += 1,
+            // Another pass made this one first: that is the point of the key.
+            Err(error) if super::error::is_unique_violation(&error) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(made)
+}
+
+/// A notice about one token other than its expiry (reported leaked: issuer and administrators;
+/// a new address: the issuer), made once per token, kind, detail and person.
+pub fn claim_token_notice(
+    conn: &mut AnyConnection,
+    token: &TokenId,
+    kind: &NoticeKind,
+    email_enabled: bool,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    let found = tokens::table
+        .filter(tokens::id.eq(token.as_str()))
+        .select((tokens::account_id, tokens::issuer_id))
+        .get_result::<(String, String)>(conn)
+        .optional()?;
+    let Some((account_id, issuer_id)) = found else {
+        return Ok(0);
+    };
+    claim_for_recipients(
+        conn,
+        (token.as_str(), &account_id, &issuer_id),
+        kind,
+        email_enabled,
+        now,
+    )
 }
 
 /// Makes every notice due at `now` that no pass has made yet. Returns how many this call made.
@@ -99,34 +172,13 @@ pub fn claim_due(
         if done.is_some() {
             continue;
         }
-        for (recipient, email, wants_email) in
-            recipients(conn, &token.account_id, &token.issuer_id)?
-        {
-            let email_to = email.filter(|_| email_enabled && wants_email);
-            let inserted = diesel::insert_into(notices::table)
-                .values((
-                    notices::id.eq(uuid::Uuid::new_v4().to_string()),
-                    notices::account_id.eq(&token.account_id),
-                    notices::token_id.eq(&token.id),
-                    notices::recipient_id.eq(&recipient),
-                    notices::window_days.eq(window.days()),
-                    notices::created_at.eq(now),
-                    notices::email_status.eq(if email_to.is_some() {
-                        STATUS_PENDING
-                    } else {
-                        STATUS_NONE
-                    }),
-                    notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
-                    notices::email_to.eq(&email_to),
-                ))
-                .execute(conn);
-            match inserted {
-                Ok(_) => made += 1,
-                // Another pass made this one first: that is the point of the key.
-                Err(error) if super::error::is_unique_violation(&error) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
+        made += claim_for_recipients(
+            conn,
+            (&token.id, &token.account_id, &token.issuer_id),
+            &NoticeKind::Expiry(window),
+            email_enabled,
+            now,
+        )?;
         // Every recipient has their notice now; later passes skip the token for this window.
         let row = tokens::table.filter(tokens::id.eq(&token.id));
         match window {
@@ -171,8 +223,8 @@ pub struct EmailJob {
     pub token_name: String,
     pub last_four: String,
     pub token_role: Role,
-    pub expires_at: NaiveDateTime,
-    pub window: Window,
+    pub expires_at: Option<NaiveDateTime>,
+    pub kind: NoticeKind,
 }
 
 /// Takes the e-mail of notice `id` for this pass until `until`, if nobody else holds it and it
@@ -201,16 +253,16 @@ pub fn lease_email(
     if taken == 0 {
         return Ok(None);
     }
-    let (to, attempts, recipient_id, window_days, token_id) = notices::table
+    let (to, attempts, recipient_id, (kind, window_days, detail), token_id) = notices::table
         .filter(notices::id.eq(id))
         .select((
             notices::email_to,
             notices::email_attempts,
             notices::recipient_id,
-            notices::window_days,
+            (notices::kind, notices::window_days, notices::detail),
             notices::token_id,
         ))
-        .get_result::<(Option<String>, i32, String, i32, String)>(conn)?;
+        .get_result::<(Option<String>, i32, String, (String, i32, String), String)>(conn)?;
     let (token_name, last_four, role, expires_at, issuer_id) = tokens::table
         .filter(tokens::id.eq(&token_id))
         .select((
@@ -234,8 +286,9 @@ pub fn lease_email(
         token_name,
         last_four,
         token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
-        expires_at: expires_at.ok_or_else(|| corrupt("token never expires"))?,
-        window: Window::from_days(window_days).ok_or_else(|| corrupt("unknown window"))?,
+        expires_at,
+        kind: NoticeKind::from_stored(&kind, window_days, detail)
+            .ok_or_else(|| corrupt("unknown kind"))?,
     }))
 }
 
@@ -293,7 +346,7 @@ pub struct NoticeEntry {
     pub id: String,
     pub created_at: NaiveDateTime,
     pub read: bool,
-    pub window: Window,
+    pub kind: NoticeKind,
     pub token_id: TokenId,
     pub token_name: String,
     pub last_four: String,
@@ -308,7 +361,7 @@ type EntryRow = (
         String,
         NaiveDateTime,
         Option<NaiveDateTime>,
-        i32,
+        (String, i32, String),
         String,
         Option<NaiveDateTime>,
         Option<String>,
@@ -333,14 +386,14 @@ pub fn list_for(
     let rows: Vec<EntryRow> = notices::table
         .inner_join(tokens::table)
         .filter(notices::recipient_id.eq(recipient.as_str()))
-        .order((notices::created_at.desc(), notices::window_days.asc()))
+        .order((notices::created_at.desc(), notices::id.asc()))
         .limit(limit)
         .select((
             (
                 notices::id,
                 notices::created_at,
                 notices::read_at,
-                notices::window_days,
+                (notices::kind, notices::window_days, notices::detail),
                 notices::email_status,
                 notices::email_sent_at,
                 notices::email_error,
@@ -362,7 +415,8 @@ pub fn list_for(
             id: n.0,
             created_at: n.1,
             read: n.2.is_some(),
-            window: Window::from_days(n.3).unwrap_or(Window::SevenDays),
+            kind: NoticeKind::from_stored(&n.3.0, n.3.1, n.3.2)
+                .unwrap_or(NoticeKind::Expiry(Window::SevenDays)),
             email: match n.4.as_str() {
                 STATUS_SENT => EmailState::Sent(n.5.unwrap_or(n.1)),
                 STATUS_PENDING => EmailState::Pending,

@@ -62,4 +62,6 @@ pub struct TokenRow {
     pub deleted_by: Option<String>,
     pub notified_7d_at: Option<NaiveDateTime>,
     pub notified_1d_at: Option<NaiveDateTime>,
+    pub allowed_ips: String,
+    pub deleted_reason: Option<String>,
 }

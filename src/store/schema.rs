@@ -53,6 +53,8 @@ diesel::table! {
         deleted_by -> Nullable<Text>,
         notified_7d_at -> Nullable<Timestamp>,
         notified_1d_at -> Nullable<Timestamp>,
+        allowed_ips -> Text,
+        deleted_reason -> Nullable<Text>,
     }
 }
 
@@ -75,7 +77,9 @@ diesel::table! {
         account_id -> Text,
         token_id -> Text,
         recipient_id -> Text,
+        kind -> Text,
         window_days -> Integer,
+        detail -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
         email_status -> Text,
@@ -85,6 +89,15 @@ diesel::table! {
         email_leased_until -> Nullable<Timestamp>,
         email_error -> Nullable<Text>,
         email_sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    token_addresses (token_id, ip) {
+        token_id -> Text,
+        ip -> Text,
+        first_seen -> Timestamp,
+        last_seen -> Timestamp,
     }
 }
 
@@ -108,5 +121,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tokens,
     audit_events,
     notices,
+    token_addresses,
     server_secrets,
 );

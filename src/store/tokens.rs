@@ -11,6 +11,7 @@ use super::error::taken_as;
 use super::rows::{AccountRow, TokenRow, UserRow};
 use super::schema::{account_policies, accounts, tokens, users};
 use super::{AnyConnection, MultiBackend, StoreError, StoreResult, locked_transaction};
+use crate::domain::allowlist::IpAllowlist;
 use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Credential, LAST_USED_INTERVAL_SECONDS};
 use crate::domain::expiry::{self, WARNING_DAYS};
@@ -139,6 +140,8 @@ fn to_record(row: TokenRow, issuer_name: String) -> TokenRecord {
         last_used_at: row.last_used_at,
         last_used_ip: row.last_used_ip,
         deleted_at: row.deleted_at,
+        deleted_reason: row.deleted_reason,
+        allowed_ips: IpAllowlist::from_stored(&row.allowed_ips),
     }
 }
 
@@ -257,7 +260,7 @@ pub fn list_issuers(
 }
 
 pub enum CreateOutcome {
-    Created(TokenRecord),
+    Created(Box<TokenRecord>),
     Invalid(Vec<DomainError>),
     LimitReached(u32),
 }
@@ -294,6 +297,8 @@ fn insert_token(
         deleted_by: None,
         notified_7d_at: None,
         notified_1d_at: None,
+        allowed_ips: new.allowed_ips.to_stored(),
+        deleted_reason: None,
     };
     diesel::insert_into(tokens::table)
         .values(&row)
@@ -350,10 +355,10 @@ pub fn create_token(
                 detail: &row.name,
             },
         )?;
-        Ok(CreateOutcome::Created(to_record(
+        Ok(CreateOutcome::Created(Box::new(to_record(
             row,
             creator.display_name.clone(),
-        )))
+        ))))
     })
 }
 
@@ -427,11 +432,13 @@ pub enum RegenerateOutcome {
 
 /// Replaces a token's secret: the old one is deleted, a new one with the same name,
 /// description, role and issuer gets the same lifetime again (capped by the policy).
+/// `allowed_ips` replaces the allowlist; `None` keeps the old token's.
 pub fn regenerate_token(
     conn: &mut AnyConnection,
     actor: &User,
     id: &TokenId,
     secret: &PlainToken,
+    allowed_ips: Option<IpAllowlist>,
     now: NaiveDateTime,
     ip: Option<&str>,
 ) -> StoreResult<RegenerateOutcome> {
@@ -458,6 +465,7 @@ pub fn regenerate_token(
             description: TokenDescription::parse(&old.description).map_err(corrupt)?,
             role: old.role,
             expires_at: expiry::regenerated_expiry(old.created_at, old.expires_at, now, &policy),
+            allowed_ips: allowed_ips.unwrap_or_else(|| old.allowed_ips.clone()),
         };
         let row = insert_token(conn, account, &old.issuer_id, &new, secret, now)?;
         audit::record(
@@ -495,6 +503,8 @@ macro_rules! credential_query {
                     tokens::expires_at,
                     tokens::deleted_at,
                     tokens::last_used_at,
+                    tokens::last_used_ip,
+                    tokens::allowed_ips,
                 ),
                 UserRow::as_select(),
                 AccountRow::as_select(),
@@ -520,14 +530,22 @@ pub fn find_credential_by_digest(
             .optional()?,
     };
     Ok(found.map(
-        |((id, name, role, expires_at, deleted_at, last_used_at), user, account)| Credential {
-            token_id: TokenId::from_trusted(id),
-            token_name: name,
-            token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
-            expires_at,
-            deleted_at,
-            last_used_at,
-            issuer: super::users::to_user(user, account),
+        |(
+            (id, name, role, expires_at, deleted_at, last_used_at, last_used_ip, allowed),
+            user,
+            account,
+        )| {
+            Credential {
+                token_id: TokenId::from_trusted(id),
+                token_name: name,
+                token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
+                expires_at,
+                deleted_at,
+                last_used_at,
+                last_used_ip,
+                allowed_ips: IpAllowlist::from_stored(&allowed),
+                issuer: super::users::to_user(user, account),
+            }
         },
     ))
 }
@@ -539,6 +557,8 @@ type CredentialColumns = (
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
+    Option<String>,
+    String,
 );
 
 /// Records a use unless one was recorded within the interval. The condition lives in the

@@ -36,6 +36,10 @@ pub struct TokenView {
     pub status: &'static str,
     pub status_label: &'static str,
     pub is_deleted: bool,
+    /// "10.0.0.0/8, 203.0.113.7/32" when the token has an allowlist; empty otherwise.
+    pub allowed_ips: String,
+    /// Why it was deleted, when no person deleted it ("reported leaked at …").
+    pub deleted_reason: String,
 }
 
 impl TokenView {
@@ -68,6 +72,8 @@ impl TokenView {
             status: status.as_str(),
             status_label: status.label(),
             is_deleted: status == TokenStatus::Deleted,
+            allowed_ips: token.allowed_ips.ranges().join(", "),
+            deleted_reason: token.deleted_reason.clone().unwrap_or_default(),
         }
     }
 }

@@ -70,11 +70,7 @@ pub async fn list_notifications(
                 unread: !entry.read,
                 when: format::datetime(entry.created_at),
                 when_iso: format::iso(entry.created_at),
-                headline: format!(
-                    "Token “{}” expires in {}",
-                    entry.token_name,
-                    entry.window.label()
-                ),
+                headline: entry.kind.headline(&entry.token_name),
                 masked: format!("ptk_…{}", entry.last_four),
                 expires: entry.expires_at.map(format::datetime).unwrap_or_default(),
                 href,

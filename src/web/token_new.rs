@@ -28,6 +28,7 @@ pub struct NewTokenForm {
     expires_in: String,
     expires_at: String,
     role: String,
+    allowed_ips: String,
 }
 
 impl From<&NewTokenForm> for NewTokenInput {
@@ -37,6 +38,7 @@ impl From<&NewTokenForm> for NewTokenInput {
             name: form.name.clone(),
             description: form.description.clone(),
             role: form.role.clone(),
+            allowed_ips: form.allowed_ips.clone(),
         }
     }
 }
@@ -48,6 +50,7 @@ struct NewTokenPage {
     name: String,
     description: String,
     expires_at: String,
+    allowed_ips: String,
     expiry_choices: Vec<Choice>,
     roles: Vec<Choice>,
     errors: FieldErrors,
@@ -90,6 +93,7 @@ fn page(
         name: form.name,
         description: form.description,
         expires_at: form.expires_at,
+        allowed_ips: form.allowed_ips,
         errors,
         form_error,
         min_date: (now + chrono::TimeDelta::days(1))

@@ -1,19 +1,22 @@
 //! Regenerating a token: a confirmation, then a new secret revealed once; the old one dies.
 
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
 use super::CurrentUser;
 use super::format::TokenView;
-use super::forms::{self, CsrfForm, EmptyForm};
+use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::token_delete::{find_visible, token_id};
 use super::{WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
-use crate::domain::time;
+use crate::domain::allowlist::IpAllowlist;
 use crate::domain::token::PlainToken;
+use crate::domain::{TokenId, time};
 use crate::state::AppState;
 use crate::store::tokens::{self, RegenerateOutcome};
 
@@ -22,6 +25,37 @@ use crate::store::tokens::{self, RegenerateOutcome};
 struct RegeneratePage {
     layout: Layout,
     token: TokenView,
+    /// The allowlist as the textarea shows it: one range per line.
+    allowed_ips: String,
+    errors: FieldErrors,
+}
+
+/// The confirmation's one field. Absent (an older form, a script): the allowlist is kept.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegenerateForm {
+    allowed_ips: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    current: &CurrentUser,
+    id: TokenId,
+    status: StatusCode,
+    allowed_ips: Option<String>,
+    errors: FieldErrors,
+) -> Result<HttpResponse, WebError> {
+    let token = find_visible(state, current, id).await?;
+    let layout = layout::signed_in_page(state, current, "Regenerate token").await?;
+    forms::render(
+        status,
+        &RegeneratePage {
+            layout,
+            allowed_ips: allowed_ips.unwrap_or_else(|| token.allowed_ips.ranges().join("\n")),
+            token: TokenView::new(&token, time::now()),
+            errors,
+        },
+    )
 }
 
 pub async fn regenerate_token_form(
@@ -29,12 +63,16 @@ pub async fn regenerate_token_form(
     current: CurrentUser,
     path: Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let token = find_visible(&state, &current, token_id(&path)?).await?;
-    let layout = layout::signed_in_page(&state, &current, "Regenerate token").await?;
-    forms::ok(&RegeneratePage {
-        layout,
-        token: TokenView::new(&token, time::now()),
-    })
+    let id = token_id(&path)?;
+    page(
+        &state,
+        &current,
+        id,
+        StatusCode::OK,
+        None,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 pub async fn regenerate_token(
@@ -42,16 +80,27 @@ pub async fn regenerate_token(
     state: Data<AppState>,
     current: CurrentUser,
     path: Path<String>,
-    CsrfForm(_): CsrfForm<EmptyForm>,
+    CsrfForm(form): CsrfForm<RegenerateForm>,
 ) -> Result<HttpResponse, WebError> {
     let id = token_id(&path)?;
+    let allowed_ips = match form.allowed_ips.as_deref().map(IpAllowlist::parse) {
+        None => None,
+        Some(Ok(list)) => Some(list),
+        Some(Err(error)) => {
+            let mut errors = FieldErrors::default();
+            errors.push(error);
+            let typed = form.allowed_ips;
+            return page(&state, &current, id, StatusCode::BAD_REQUEST, typed, errors).await;
+        }
+    };
     let (actor, ip) = (current.user.clone(), client_ip(&req));
     let (outcome, secret) = state
         .store
         .run(move |conn| {
             let secret = PlainToken::generate();
+            let now = time::now();
             let outcome =
-                tokens::regenerate_token(conn, &actor, &id, &secret, time::now(), Some(&ip))?;
+                tokens::regenerate_token(conn, &actor, &id, &secret, allowed_ips, now, Some(&ip))?;
             Ok((outcome, secret))
         })
         .await?;

@@ -13,6 +13,7 @@ mod api_tokens;
 mod bad_input;
 mod cli;
 mod layering;
+mod leaks;
 mod login;
 mod notices;
 mod setup;

@@ -151,7 +151,7 @@ both_backends! {
         assert_eq!(mail_header(seven, "Subject"), "Personal token \"nightly deploy\" expires in 7 days");
         assert!(seven.contains(&format!("\"nightly deploy\" (ptk_…{})", &secret[secret.len() - 4..])), "the last four: {seven}");
         assert!(seven.contains("Acme") && seven.contains("UTC"));
-        assert!(seven.contains(&format!("{PUBLIC_URL}/tokens?q=nightly+deploy")), "{seven}");
+        assert!(seven.contains(&format!("{PUBLIC_URL}/tokens?status=all&q=nightly+deploy")), "{seven}");
         assert!(mail_header(seven, "Message-ID").starts_with("<notice."), "{seven}");
         assert!(!mail_header(seven, "Date").is_empty());
         assert!(messages.iter().all(|m| !m.contains(&secret) && !m.contains(&secret[4..])), "never the secret");

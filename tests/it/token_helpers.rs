@@ -270,6 +270,7 @@ pub async fn plant_token_in_the_past(
                     description: String::new(),
                     expiry: ExpiryChoice::parse(&expires_in, ""),
                     role: "read_only".into(),
+                    allowed_ips: String::new(),
                 };
                 let then = time::now() - TimeDelta::days(days_ago);
                 let secret = PlainToken::generate();

@@ -1,5 +1,7 @@
--- Expiry notices (product.md §6). The unique key is the claim: whichever pass inserts the row for
--- (token, window, recipient) first made the notice, on any number of instances at once; every
+-- Notices (product.md §6): a token expiring (kind 'expiry', window 7 or 1 days), reported leaked
+-- ('leaked', detail: where it was found) or used from a new address ('new_ip', detail: the
+-- address). The unique key is the claim: whichever pass inserts the row for (token, kind,
+-- window, detail, recipient) first made the notice, on any number of instances at once; every
 -- other insert fails on it and does nothing. The e-mail columns track delivery, which happens
 -- only after the claim has committed.
 CREATE TABLE notices (
@@ -7,7 +9,9 @@ CREATE TABLE notices (
     account_id TEXT NOT NULL REFERENCES accounts(id),
     token_id TEXT NOT NULL REFERENCES tokens(id),
     recipient_id TEXT NOT NULL REFERENCES users(id),
-    window_days INTEGER NOT NULL CHECK (window_days IN (1, 7)),
+    kind TEXT NOT NULL DEFAULT 'expiry' CHECK (kind IN ('expiry', 'leaked', 'new_ip')),
+    window_days INTEGER NOT NULL CHECK (window_days IN (0, 1, 7)),
+    detail TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMP NOT NULL,
     read_at TIMESTAMP,
     -- 'none' (no e-mail due: no SMTP, no address, or e-mails off), 'pending', 'sent', 'failed'.
@@ -20,6 +24,6 @@ CREATE TABLE notices (
     email_error TEXT,
     email_sent_at TIMESTAMP
 );
-CREATE UNIQUE INDEX idx_notices_claim ON notices(token_id, window_days, recipient_id);
+CREATE UNIQUE INDEX idx_notices_claim ON notices(token_id, kind, window_days, detail, recipient_id);
 CREATE INDEX idx_notices_recipient_created ON notices(recipient_id, created_at);
 CREATE INDEX idx_notices_email_due ON notices(email_status, email_next_attempt_at);
