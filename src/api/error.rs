@@ -21,6 +21,9 @@ pub enum ApiError {
     IpNotAllowed,
     #[error("too many requests")]
     TooManyRequests,
+    /// A secret-scanning report whose signature is missing or does not verify.
+    #[error("bad signature: {0}")]
+    BadSignature(String),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("not found")]
@@ -46,7 +49,7 @@ pub enum ApiError {
 pub struct ErrorBody {
     /// A stable code: `invalid_token`, `insufficient_scope`, `ip_not_allowed`, `not_found`,
     /// `method_not_allowed`, `bad_request`, `conflict`, `invalid_field`, `too_many_requests`,
-    /// `payload_too_large`, `internal`.
+    /// `invalid_signature`, `payload_too_large`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a person.
     pub message: String,
@@ -68,6 +71,7 @@ impl ResponseError for ApiError {
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::IpNotAllowed => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadSignature(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -92,6 +96,7 @@ impl ResponseError for ApiError {
                 "Too many requests from your address; try again in a minute.".to_owned(),
                 None,
             ),
+            Self::BadSignature(message) => ("invalid_signature", message.clone(), None),
             Self::PayloadTooLarge => (
                 "payload_too_large",
                 "The body is larger than this endpoint accepts.".to_owned(),

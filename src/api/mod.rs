@@ -6,6 +6,7 @@ pub mod caller;
 pub mod dto;
 pub mod error;
 pub mod me;
+pub mod secret_scanning;
 pub mod tokens;
 
 use actix_web::http::header::CACHE_CONTROL;
@@ -21,7 +22,13 @@ use error::ApiError;
         title = "Personal Tokens API",
         description = "Authenticate with `Authorization: Bearer ptk_…`. Errors are JSON `{\"error\", \"message\"}`."
     ),
-    paths(me::me, tokens::list_tokens, tokens::create_token, tokens::delete_token),
+    paths(
+        me::me,
+        tokens::list_tokens,
+        tokens::create_token,
+        tokens::delete_token,
+        secret_scanning::report
+    ),
     modifiers(&BearerAuth),
     tags((name = "tokens", description = "Personal tokens"))
 )]
@@ -74,6 +81,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/tokens/{id}")
                     .delete(tokens::delete_token)
                     .default_service(web::to(not_allowed("DELETE"))),
+            )
+            .service(
+                web::resource("/secret-scanning")
+                    .post(secret_scanning::report)
+                    .default_service(web::to(not_allowed("POST"))),
             )
             .service(
                 web::resource("/openapi.json")

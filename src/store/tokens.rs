@@ -18,7 +18,7 @@ use crate::domain::expiry::{self, WARNING_DAYS};
 use crate::domain::lifecycle::{NewToken, NewTokenInput, TokenFilter, TokenRecord, Visibility};
 use crate::domain::name::{TokenDescription, TokenName};
 use crate::domain::policy::TokenPolicy;
-use crate::domain::status::{StatusFilter, TokenStatus};
+use crate::domain::status::{StatusFilter, TokenStatus, status_at};
 use crate::domain::token::{PlainToken, TokenDigest};
 use crate::domain::{AccountId, DomainError, Role, TokenId, User, UserId};
 
@@ -225,6 +225,80 @@ pub fn find_token(
         .first(conn)
         .optional()?;
     Ok(to_records(conn, row.into_iter().collect())?.pop())
+}
+
+/// The token with this digest, if the viewer may see it: "whose token is this?".
+pub fn find_token_by_digest(
+    conn: &mut AnyConnection,
+    visibility: &Visibility,
+    digest: &TokenDigest,
+) -> StoreResult<Option<TokenRecord>> {
+    let row = visible(visibility)
+        .filter(tokens::digest.eq(digest.as_bytes().to_vec()))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(to_records(conn, row.into_iter().collect())?.pop())
+}
+
+/// What a secret-scanning report did with one reported token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reported {
+    /// No token of this deployment has this digest.
+    NotOurs,
+    /// Ours, but already deleted or expired: nothing to revoke.
+    AlreadyDead,
+    /// Ours and live: revoked now.
+    Revoked(TokenId),
+}
+
+/// Revokes the live token with this digest, reported leaked at `url`: deleted by nobody, with the
+/// reason kept on the row and in the audit log.
+pub fn revoke_reported(
+    conn: &mut AnyConnection,
+    digest: &TokenDigest,
+    url: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Reported> {
+    conn.transaction(|conn| {
+        let found = tokens::table
+            .filter(tokens::digest.eq(digest.as_bytes().to_vec()))
+            .select(TokenRow::as_select())
+            .get_result::<TokenRow>(conn)
+            .optional()?;
+        let Some(row) = found else {
+            return Ok(Reported::NotOurs);
+        };
+        if status_at(row.deleted_at, row.expires_at, now) != TokenStatus::Active {
+            return Ok(Reported::AlreadyDead);
+        }
+        let reason = format!("reported leaked at {url}");
+        let changed = diesel::update(
+            tokens::table
+                .filter(tokens::id.eq(&row.id))
+                .filter(tokens::deleted_at.is_null()),
+        )
+        .set((
+            tokens::deleted_at.eq(now),
+            tokens::deleted_reason.eq(&reason),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(Reported::AlreadyDead);
+        }
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(&row.account_id),
+                actor_id: None,
+                kind: AuditKind::TokenReportedLeaked,
+                subject: &row.id,
+                ip: None,
+                detail: &format!("{}, {reason}", row.name),
+            },
+        )?;
+        Ok(Reported::Revoked(TokenId::from_trusted(row.id)))
+    })
 }
 
 /// True when a live token the viewer can see expires within the warning window (the "!" badge).

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod settings_password;
 pub mod setup;
 pub mod token_delete;
+pub mod token_lookup;
 pub mod token_new;
 pub mod token_regenerate;
 pub mod token_reveal;
@@ -96,6 +97,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/{id}/{standing:deactivate|reactivate}",
                     web::post().to(user_detail::change_standing),
                 ),
+        )
+        .service(
+            web::resource("/tokens/lookup")
+                .wrap(from_fn(admin::admin_only))
+                .route(web::get().to(token_lookup::lookup_form))
+                .route(web::post().to(token_lookup::look_up_token)),
         )
         .service(
             web::resource("/policy")

@@ -174,7 +174,14 @@ async fn admin_pages() {
     set_up(&t).await;
     assert_eq!(
         nav_links(&t).await,
-        ["/tokens", "/users", "/policy", "/audit", "/settings"]
+        [
+            "/tokens",
+            "/tokens/lookup",
+            "/users",
+            "/policy",
+            "/audit",
+            "/settings"
+        ]
     );
 
     // The users, and the form to add one: empty, then sent with a bad e-mail address.
