@@ -1,10 +1,11 @@
-//! Row structs as diesel reads and writes them. They stay inside `store/`; callers get domain
-//! types built from them.
+//! Row structs as diesel reads and writes them, and the conversions to domain types shared by
+//! several store modules. They stay inside `store/`; callers get domain types.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{accounts, audit_events, users};
+use crate::domain::{AccountId, Role, User, UserId};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
@@ -64,4 +65,21 @@ pub struct TokenRow {
     pub notified_1d_at: Option<NaiveDateTime>,
     pub allowed_ips: String,
     pub deleted_reason: Option<String>,
+}
+
+pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {
+    User {
+        id: UserId::from_trusted(row.id),
+        account_id: AccountId::from_trusted(row.account_id),
+        account_name: account.name,
+        username: row.username,
+        display_name: row.display_name,
+        // The column has a CHECK constraint; anything else is a corrupt row, shown as the
+        // least-privileged role rather than a crash.
+        role: Role::parse(&row.role).unwrap_or(Role::ReadOnly),
+        active: row.active,
+        email: row.email,
+        email_notices: row.email_notices,
+        session_epoch: row.session_epoch,
+    }
 }

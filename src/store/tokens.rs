@@ -618,7 +618,7 @@ pub fn find_credential_by_digest(
                 last_used_at,
                 last_used_ip,
                 allowed_ips: IpAllowlist::from_stored(&allowed),
-                issuer: super::users::to_user(user, account),
+                issuer: super::rows::to_user(user, account),
             }
         },
     ))

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::audit::{self, AuditEvent};
-use super::rows::{AccountRow, UserRow};
+use super::rows::{AccountRow, UserRow, to_user};
 use super::schema::{accounts, tokens, users};
 use super::{AnyConnection, StoreResult, accounts as account_store, locked_transaction};
 use crate::domain::audit::AuditKind;
@@ -28,23 +28,6 @@ pub struct NewUser {
     pub email: Option<Email>,
     pub password_hash: String,
     pub role: Role,
-}
-
-pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {
-    User {
-        id: UserId::from_trusted(row.id),
-        account_id: AccountId::from_trusted(row.account_id),
-        account_name: account.name,
-        username: row.username,
-        display_name: row.display_name,
-        // The column has a CHECK constraint; anything else is a corrupt row, shown as the
-        // least-privileged role rather than a crash.
-        role: Role::parse(&row.role).unwrap_or(Role::ReadOnly),
-        active: row.active,
-        email: row.email,
-        email_notices: row.email_notices,
-        session_epoch: row.session_epoch,
-    }
 }
 
 pub fn any_user_exists(conn: &mut AnyConnection) -> StoreResult<bool> {
