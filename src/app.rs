@@ -49,6 +49,7 @@ pub enum StartError {
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    state: Data<AppState>,
 }
 
 impl Application {
@@ -88,7 +89,16 @@ impl Application {
             notifier.clone().spawn(store.clone(), interval);
         }
         let state = Data::new(AppState::new(store, notifier, scanning_keys));
+        let flusher = state.clone();
+        let every = Duration::from_millis(settings.activity_flush_ms.max(10));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                flusher.flush_activity().await;
+            }
+        });
         let secure = settings.secure_cookies;
+        let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let session =
                 SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -102,7 +112,7 @@ impl Application {
             // The API authenticates by bearer token only: no session, no setup redirect, so
             // its requests skip both middlewares.
             App::new()
-                .app_data(state.clone())
+                .app_data(app_state.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(web::forms::form_config())
                 .configure(crate::api::routes)
@@ -125,6 +135,7 @@ impl Application {
         Ok(Self {
             address,
             server: server.run(),
+            state,
         })
     }
 
@@ -136,8 +147,17 @@ impl Application {
         self.address.port()
     }
 
+    /// The clock the API's token checks run at; tests move it forward instead of sleeping.
+    pub fn clock(&self) -> std::sync::Arc<crate::domain::time::Clock> {
+        self.state.clock.clone()
+    }
+
+    /// Serves until the server stops (a signal, or its handle), then stores the request counts
+    /// still in memory.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.flush_activity().await;
+        served
     }
 }
 

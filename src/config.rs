@@ -79,6 +79,11 @@ pub struct Settings {
     #[arg(long, env = "SECRET_SCANNING_KEYS", global = true)]
     pub secret_scanning_keys: Option<std::path::PathBuf>,
 
+    /// Milliseconds between writes of the API's request counts (per token and day) from memory
+    /// to the database; a crash loses at most this much counting.
+    #[arg(long, env = "ACTIVITY_FLUSH_MS", default_value_t = 5000, global = true)]
+    pub activity_flush_ms: u64,
+
     /// Seconds between notice passes inside the server; 0 turns them off (run
     /// `personal-tokens notify` from cron instead).
     #[arg(long, env = "NOTICE_INTERVAL", default_value_t = 300, global = true)]
@@ -100,6 +105,7 @@ impl Settings {
             public_url: None,
             trusted_proxies: String::new(),
             secret_scanning_keys: None,
+            activity_flush_ms: 5000,
             notice_interval: 300,
         }
     }

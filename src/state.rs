@@ -3,11 +3,15 @@
 //! extractors and handlers of both upper layers can take it without a cycle.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
+
 use crate::auth::scanning::ScanningKeys;
+use crate::domain::TokenId;
+use crate::domain::time::Clock;
 use crate::notify::Notifier;
 use crate::store::{Store, StoreError};
 
@@ -22,6 +26,10 @@ pub struct AppState {
     /// asks the database again.
     setup_done: AtomicBool,
     recent: Recent,
+    /// Requests per token and day not yet added to the store.
+    pub activity: Activity,
+    /// The time the API's token check runs at (the real time unless a test moved it).
+    pub clock: Arc<Clock>,
 }
 
 impl AppState {
@@ -32,6 +40,8 @@ impl AppState {
             scanning_keys,
             setup_done: AtomicBool::new(false),
             recent: Recent::default(),
+            activity: Activity::default(),
+            clock: Arc::new(Clock::default()),
         }
     }
 
@@ -59,8 +69,72 @@ impl AppState {
         Ok(done)
     }
 
+    /// Adds the counts taken from memory to the store; on failure they go back, for the next
+    /// flush. Run every `ACTIVITY_FLUSH_MS` and once more at shutdown.
+    pub async fn flush_activity(&self) {
+        let batch = self.activity.take();
+        if batch.is_empty() {
+            return;
+        }
+        let stored = batch.clone();
+        let result = self
+            .store
+            .run(move |conn| crate::store::activity::add_counts(conn, &stored))
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "storing request counts failed; kept for the next flush");
+            self.activity.restore(batch);
+        }
+    }
+
     pub fn mark_setup_done(&self) {
         self.setup_done.store(true, Ordering::Relaxed);
+    }
+}
+
+/// API requests counted in memory per token and day, taken in batches by the flush task. One
+/// short lock per request and no allocation once a token has been counted in the batch.
+#[derive(Default)]
+pub struct Activity {
+    counts: Mutex<HashMap<TokenId, Vec<(NaiveDate, i64)>>>,
+}
+
+impl Activity {
+    pub fn count(&self, token: &TokenId, day: NaiveDate) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        match counts.get_mut(token) {
+            Some(days) => match days.iter_mut().find(|(d, _)| *d == day) {
+                Some((_, n)) => *n += 1,
+                None => days.push((day, 1)),
+            },
+            None => {
+                counts.insert(token.clone(), vec![(day, 1)]);
+            }
+        }
+    }
+
+    /// Everything counted since the last take, as (token, day, requests).
+    pub fn take(&self) -> Vec<(TokenId, NaiveDate, i64)> {
+        let taken = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()));
+        taken
+            .into_iter()
+            .flat_map(|(token, days)| {
+                days.into_iter()
+                    .map(move |(day, n)| (token.clone(), day, n))
+            })
+            .collect()
+    }
+
+    /// Puts back counts a failed flush could not store, so the next flush adds them.
+    pub fn restore(&self, batch: Vec<(TokenId, NaiveDate, i64)>) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        for (token, day, n) in batch {
+            let days = counts.entry(token).or_default();
+            match days.iter_mut().find(|(d, _)| *d == day) {
+                Some((_, m)) => *m += n,
+                None => days.push((day, n)),
+            }
+        }
     }
 }
 
@@ -124,6 +198,27 @@ mod tests {
             recent.first_within("a", Duration::ZERO),
             "a window that has passed"
         );
+    }
+
+    #[test]
+    fn activity_is_taken_once_and_restored_when_a_flush_fails() {
+        let activity = Activity::default();
+        let (a, b) = (TokenId::generate(), TokenId::generate());
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        for _ in 0..3 {
+            activity.count(&a, day);
+        }
+        activity.count(&b, day);
+        activity.count(&a, day.succ_opt().unwrap());
+        let mut batch = activity.take();
+        batch.sort_by_key(|(t, d, _)| (t.to_string(), *d));
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch.iter().map(|(_, _, n)| n).sum::<i64>(), 5);
+        assert!(activity.take().is_empty(), "taken once");
+        activity.restore(batch);
+        activity.count(&a, day);
+        let total: i64 = activity.take().iter().map(|(_, _, n)| n).sum();
+        assert_eq!(total, 6);
     }
 
     #[test]

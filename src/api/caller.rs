@@ -16,7 +16,6 @@ use crate::auth::{bearer, client_addr};
 use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Caller, Refusal};
 use crate::domain::notice::NoticeKind;
-use crate::domain::time;
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{addresses, notices, tokens};
@@ -35,10 +34,11 @@ impl FromRequest for ApiCaller {
         let checked = bearer::presented_digest(req.headers());
         let state = req.app_data::<Data<AppState>>().cloned();
         let client = client_addr(req);
+        let user_agent = user_agent(req);
         Box::pin(async move {
             let digest = checked.map_err(|e| ApiError::InvalidToken(e.message()))?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            let now = time::now();
+            let now = state.clock.now();
             let credential = state
                 .store
                 .run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
@@ -79,12 +79,12 @@ impl FromRequest for ApiCaller {
                     .run(move |conn| tokens::record_use(conn, &id, now, &ip))
                     .await?;
             }
+            state
+                .activity
+                .count(&caller.credential.token_id, now.date());
             if let (Some(client), Some(last_used_ip)) = (client, last_used_ip) {
-                note_address(
-                    &state,
-                    (caller.credential.token_id.clone(), last_used_ip),
-                    client,
-                );
+                let seen = (caller.credential.token_id.clone(), last_used_ip);
+                note_address(&state, seen, client, user_agent);
             }
             Ok(ApiCaller(caller))
         })
@@ -98,6 +98,7 @@ fn note_address(
     state: &Data<AppState>,
     (token, last_used_ip): (crate::domain::TokenId, Option<String>),
     client: IpAddr,
+    user_agent: String,
 ) {
     let ip = client.to_string();
     if !state.first_within(&format!("addr:{token}:{ip}"), NOTE_EVERY) {
@@ -109,8 +110,9 @@ fn note_address(
         let noted = state
             .store
             .run(move |conn| {
-                let now = time::now();
-                if addresses::note_address(conn, &token, &ip, last_used_ip.as_deref(), now)? {
+                let now = crate::domain::time::now();
+                let last = last_used_ip.as_deref();
+                if addresses::note_address(conn, &token, &ip, &user_agent, last, now)? {
                     let kind = NoticeKind::NewAddress { ip };
                     notices::claim_token_notice(conn, &token, &kind, email, now)?;
                 }
@@ -121,6 +123,18 @@ fn note_address(
             tracing::warn!(%error, "noting a token's address failed");
         }
     });
+}
+
+/// The request's User-Agent as shown on the token's page: printable, at most 200 characters.
+fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
 }
 
 /// What the audit row of a refused address needs, taken before the verdict consumes the
@@ -171,6 +185,7 @@ fn refused(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::Deleted => ApiError::InvalidToken("The token was deleted."),
         Refusal::Expired => ApiError::InvalidToken("The token has expired."),
+        Refusal::Suspended => ApiError::InvalidToken("The token is suspended."),
         Refusal::IssuerInactive => ApiError::InvalidToken("The token's owner is no longer active."),
         Refusal::IpNotAllowed => ApiError::IpNotAllowed,
     }

@@ -35,6 +35,7 @@ impl From<Role> for RoleDto {
 #[serde(rename_all = "snake_case")]
 pub enum StatusDto {
     Active,
+    Suspended,
     Expired,
     Deleted,
 }
@@ -43,6 +44,7 @@ impl From<TokenStatus> for StatusDto {
     fn from(status: TokenStatus) -> Self {
         match status {
             TokenStatus::Active => Self::Active,
+            TokenStatus::Suspended => Self::Suspended,
             TokenStatus::Expired => Self::Expired,
             TokenStatus::Deleted => Self::Deleted,
         }
@@ -160,6 +162,18 @@ pub struct CreateTokenRequest {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub allowed_ips: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegenerateRequest {
+    /// How long the old secret keeps working: 0 (it stops at once), 1, 24 or 168 hours.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 168)]
+    pub overlap_hours: u32,
+    /// A new allowlist (addresses and CIDR ranges); absent: the old token's is kept.
+    #[schema(max_items = 20)]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -27,6 +27,9 @@ use error::ApiError;
         tokens::list_tokens,
         tokens::create_token,
         tokens::delete_token,
+        tokens::suspend_token,
+        tokens::resume_token,
+        tokens::regenerate_token,
         secret_scanning::report
     ),
     modifiers(&BearerAuth),
@@ -81,6 +84,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/tokens/{id}")
                     .delete(tokens::delete_token)
                     .default_service(web::to(not_allowed("DELETE"))),
+            )
+            .service(
+                web::resource("/tokens/{id}/suspend")
+                    .post(tokens::suspend_token)
+                    .default_service(web::to(not_allowed("POST"))),
+            )
+            .service(
+                web::resource("/tokens/{id}/resume")
+                    .post(tokens::resume_token)
+                    .default_service(web::to(not_allowed("POST"))),
+            )
+            .service(
+                web::resource("/tokens/{id}/regenerate")
+                    .post(tokens::regenerate_token)
+                    .default_service(web::to(not_allowed("POST"))),
             )
             .service(
                 web::resource("/secret-scanning")

@@ -6,18 +6,23 @@ use chrono::NaiveDate;
 
 use super::caller::ApiCaller;
 use super::dto::{
-    CreateTokenRequest, CreatedTokenResponse, ListTokensQuery, TokenDto, TokenListResponse,
+    CreateTokenRequest, CreatedTokenResponse, ListTokensQuery, RegenerateRequest, TokenDto,
+    TokenListResponse,
 };
 use super::error::{ApiError, ErrorBody};
 use crate::auth::client_ip;
+use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::Caller;
 use crate::domain::expiry::ExpiryChoice;
+use crate::domain::lifecycle;
 use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter, name_search};
 use crate::domain::status::StatusFilter;
 use crate::domain::token::PlainToken;
 use crate::domain::{DomainError, Role, TokenId, UserId, time};
 use crate::state::AppState;
-use crate::store::tokens::{self, CreateOutcome, DeleteOutcome};
+use crate::store::tokens::{
+    self, CreateOutcome, DeleteOutcome, RegenerateOutcome, Regeneration, SuspendOutcome,
+};
 
 fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {
     if caller.may(needed) {
@@ -245,5 +250,148 @@ pub async fn delete_token(
             token.name
         ))),
         DeleteOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// Suspends a token: it is refused (401) at once, until resumed; its expiry clock keeps running.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{id}/suspend",
+    tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Suspended (or already so)", body = TokenDto),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
+        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+        (status = 409, description = "Deleted or expired", body = ErrorBody),
+    )
+)]
+pub async fn suspend_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    caller: ApiCaller,
+    path: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_suspended(req, state, caller, path, true).await
+}
+
+/// Resumes a suspended token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{id}/resume",
+    tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active again (or already so)", body = TokenDto),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
+        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+        (status = 409, description = "Deleted or expired", body = ErrorBody),
+    )
+)]
+pub async fn resume_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    caller: ApiCaller,
+    path: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_suspended(req, state, caller, path, false).await
+}
+
+async fn set_suspended(
+    req: HttpRequest,
+    state: Data<AppState>,
+    ApiCaller(caller): ApiCaller,
+    path: Path<String>,
+    suspend: bool,
+) -> Result<HttpResponse, ApiError> {
+    require(&caller, Role::Engineer)?;
+    let id = TokenId::parse(&path).ok_or(ApiError::NotFound)?;
+    let (actor, ip, now) = (caller.acting_user(), client_ip(&req), time::now());
+    let outcome = state
+        .store
+        .run(move |conn| tokens::set_suspended(conn, &actor, &id, suspend, now, Some(&ip)))
+        .await?;
+    match outcome {
+        SuspendOutcome::Done(token) | SuspendOutcome::Unchanged(token) => {
+            Ok(HttpResponse::Ok().json(TokenDto::new(&token, now)))
+        }
+        SuspendOutcome::NotLive(token) => Err(ApiError::Conflict(format!(
+            "Token {} is deleted or expired.",
+            token.name
+        ))),
+        SuspendOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// Replaces a token's secret; the new one is in `token`, shown only in this answer. With
+/// `overlap_hours` (0, 1, 24 or 168) the old secret keeps working that long.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{id}/regenerate",
+    tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    request_body = RegenerateRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new token; `token` is shown only in this answer", body = CreatedTokenResponse),
+        (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
+        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+        (status = 409, description = "Deleted, or the account's limit is reached", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule", body = ErrorBody),
+    )
+)]
+pub async fn regenerate_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    ApiCaller(caller): ApiCaller,
+    path: Path<String>,
+    body: Json<RegenerateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require(&caller, Role::Engineer)?;
+    let id = TokenId::parse(&path).ok_or(ApiError::NotFound)?;
+    let overlap =
+        lifecycle::overlap(&body.overlap_hours.to_string()).map_err(|error| ApiError::Invalid {
+            field: "overlap_hours",
+            message: error.message,
+        })?;
+    let allowed_ips = match &body.allowed_ips {
+        None => None,
+        Some(list) => Some(IpAllowlist::parse(&list.join(",")).map_err(invalid)?),
+    };
+    let how = Regeneration {
+        allowed_ips,
+        overlap,
+    };
+    let (actor, ip, now) = (caller.acting_user(), client_ip(&req), time::now());
+    let secret = PlainToken::generate();
+    let (outcome, secret) = state
+        .store
+        .run(move |conn| {
+            let outcome =
+                tokens::regenerate_token(conn, &actor, &id, &secret, how, now, Some(&ip))?;
+            Ok((outcome, secret))
+        })
+        .await?;
+    match outcome {
+        RegenerateOutcome::Regenerated(token) => {
+            Ok(HttpResponse::Created().json(CreatedTokenResponse {
+                token: secret.expose().to_owned(),
+                details: TokenDto::new(&token, now),
+            }))
+        }
+        RegenerateOutcome::Deleted(token) => Err(ApiError::Conflict(format!(
+            "Token {} is deleted and cannot be regenerated.",
+            token.name
+        ))),
+        RegenerateOutcome::LimitReached(max) => Err(ApiError::Conflict(format!(
+            "The account already has {max} active tokens, the most it allows."
+        ))),
+        RegenerateOutcome::NotFound => Err(ApiError::NotFound),
     }
 }

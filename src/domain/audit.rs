@@ -11,6 +11,8 @@ pub enum AuditKind {
     TokenDeleted,
     TokenReportedLeaked,
     TokenIpRefused,
+    TokenSuspended,
+    TokenResumed,
     UserAdded,
     RoleChanged,
     UserDeactivated,
@@ -20,7 +22,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 13] = [
+    pub const ALL: [AuditKind; 15] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::TokenCreated,
@@ -28,6 +30,8 @@ impl AuditKind {
         AuditKind::TokenDeleted,
         AuditKind::TokenReportedLeaked,
         AuditKind::TokenIpRefused,
+        AuditKind::TokenSuspended,
+        AuditKind::TokenResumed,
         AuditKind::UserAdded,
         AuditKind::RoleChanged,
         AuditKind::UserDeactivated,
@@ -45,6 +49,8 @@ impl AuditKind {
             AuditKind::TokenDeleted => "token_deleted",
             AuditKind::TokenReportedLeaked => "token_reported_leaked",
             AuditKind::TokenIpRefused => "token_ip_refused",
+            AuditKind::TokenSuspended => "token_suspended",
+            AuditKind::TokenResumed => "token_resumed",
             AuditKind::UserAdded => "user_added",
             AuditKind::RoleChanged => "role_changed",
             AuditKind::UserDeactivated => "user_deactivated",
@@ -63,6 +69,8 @@ impl AuditKind {
             AuditKind::TokenDeleted => "Token deleted",
             AuditKind::TokenReportedLeaked => "Token reported leaked and revoked",
             AuditKind::TokenIpRefused => "Token refused from an address outside its allowlist",
+            AuditKind::TokenSuspended => "Token suspended",
+            AuditKind::TokenResumed => "Token resumed",
             AuditKind::UserAdded => "User added",
             AuditKind::RoleChanged => "Role changed",
             AuditKind::UserDeactivated => "User deactivated",

@@ -20,6 +20,7 @@ pub struct Credential {
     pub token_role: Role,
     pub expires_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    pub suspended_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     /// The address of the last recorded use: a request from it cannot be a new address.
     pub last_used_ip: Option<String>,
@@ -32,6 +33,7 @@ pub struct Credential {
 pub enum Refusal {
     Deleted,
     Expired,
+    Suspended,
     IssuerInactive,
     /// The client address is outside the token's allowlist: 403 `ip_not_allowed`.
     IpNotAllowed,
@@ -49,9 +51,10 @@ impl Credential {
     /// `client` is the request's address; `None` (no peer address) passes only a token without
     /// an allowlist.
     pub fn authorize(self, now: NaiveDateTime, client: Option<IpAddr>) -> Result<Caller, Refusal> {
-        match status_at(self.deleted_at, self.expires_at, now) {
+        match status_at(self.deleted_at, self.expires_at, self.suspended_at, now) {
             TokenStatus::Deleted => return Err(Refusal::Deleted),
             TokenStatus::Expired => return Err(Refusal::Expired),
+            TokenStatus::Suspended => return Err(Refusal::Suspended),
             TokenStatus::Active => {}
         }
         if !self.issuer.active {
@@ -103,6 +106,7 @@ mod tests {
             token_role,
             expires_at: None,
             deleted_at: None,
+            suspended_at: None,
             last_used_at: None,
             last_used_ip: None,
             allowed_ips: IpAllowlist::default(),

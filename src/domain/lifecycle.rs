@@ -1,6 +1,6 @@
 //! Creating, seeing and acting on tokens: the rules that decide who may do what.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 
 use super::allowlist::IpAllowlist;
 use super::expiry::{self, ExpiryChoice};
@@ -75,6 +75,27 @@ pub fn role_within_ceiling(raw: &str, creator: Role) -> Result<Role, DomainError
     Ok(role)
 }
 
+/// The overlaps a rotation offers: none, 1 hour, 24 hours, 7 days (form field `overlap`, API
+/// field `overlap_hours`).
+pub const OVERLAP_HOURS: [i64; 4] = [0, 1, 24, 168];
+
+/// How long the old secret keeps working after a regenerate, as typed (blank: none).
+pub fn overlap(raw: &str) -> Result<TimeDelta, DomainError> {
+    let raw = raw.trim();
+    let hours = if raw.is_empty() {
+        Ok(0)
+    } else {
+        raw.parse::<i64>()
+    };
+    match hours {
+        Ok(hours) if OVERLAP_HOURS.contains(&hours) => Ok(TimeDelta::hours(hours)),
+        _ => Err(DomainError::new(
+            "overlap",
+            "Choose an overlap of none, 1 hour, 24 hours or 7 days.",
+        )),
+    }
+}
+
 /// The form or API fields of a new token, as typed.
 pub struct NewTokenInput {
     pub name: String,
@@ -147,7 +168,13 @@ pub struct TokenRecord {
     pub expires_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub last_used_ip: Option<String>,
+    /// A time still ahead is the end of a rotation's overlap (`status::retiring_at`).
     pub deleted_at: Option<NaiveDateTime>,
+    pub suspended_at: Option<NaiveDateTime>,
+    /// The token that replaced it in a regenerate.
+    pub replaced_by: Option<TokenId>,
+    /// Who deleted it (their display name); `None` for nobody or a report.
+    pub deleted_by_name: Option<String>,
     /// Why it was deleted when nobody deleted it by hand (a secret-scanning report).
     pub deleted_reason: Option<String>,
     pub allowed_ips: IpAllowlist,
@@ -155,7 +182,7 @@ pub struct TokenRecord {
 
 impl TokenRecord {
     pub fn status_at(&self, now: NaiveDateTime) -> TokenStatus {
-        status_at(self.deleted_at, self.expires_at, now)
+        status_at(self.deleted_at, self.expires_at, self.suspended_at, now)
     }
 
     pub fn masked(&self) -> String {
@@ -223,6 +250,16 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn overlaps_are_one_of_four() {
+        assert_eq!(overlap(""), Ok(TimeDelta::zero()));
+        assert_eq!(overlap("24"), Ok(TimeDelta::hours(24)));
+        assert_eq!(overlap("168"), Ok(TimeDelta::days(7)));
+        for bad in ["2", "-1", "1e3", "forever", "99999999999999999999"] {
+            assert_eq!(overlap(bad).unwrap_err().field, "overlap", "{bad}");
+        }
     }
 
     #[test]

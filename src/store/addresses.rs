@@ -1,5 +1,5 @@
-//! The addresses each token was used from (the last 50), for new-address alerts and, later, the
-//! token's detail page.
+//! The addresses each token was used from (the last 50), with the User-Agent last seen from
+//! each: for new-address alerts and the token's page.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -19,6 +19,7 @@ pub fn note_address(
     conn: &mut AnyConnection,
     token: &TokenId,
     ip: &str,
+    user_agent: &str,
     last_used_ip: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
@@ -26,7 +27,10 @@ pub fn note_address(
         .filter(token_addresses::token_id.eq(token.as_str()))
         .filter(token_addresses::ip.eq(ip));
     if diesel::update(this)
-        .set(token_addresses::last_seen.eq(now))
+        .set((
+            token_addresses::last_seen.eq(now),
+            token_addresses::user_agent.eq(user_agent),
+        ))
         .execute(conn)?
         > 0
     {
@@ -42,6 +46,7 @@ pub fn note_address(
             token_addresses::ip.eq(ip),
             token_addresses::first_seen.eq(now),
             token_addresses::last_seen.eq(now),
+            token_addresses::user_agent.eq(user_agent),
         ))
         .execute(conn);
     match inserted {
@@ -66,4 +71,40 @@ pub fn note_address(
     }
     let used_elsewhere_before = known_before > 0 || last_used_ip.is_some_and(|last| last != ip);
     Ok(used_elsewhere_before)
+}
+
+/// One address a token was used from.
+pub struct SeenAddress {
+    pub ip: String,
+    pub user_agent: String,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+}
+
+/// The `limit` addresses `token` was used from most recently.
+pub fn recent_addresses(
+    conn: &mut AnyConnection,
+    token: &TokenId,
+    limit: i64,
+) -> StoreResult<Vec<SeenAddress>> {
+    let rows: Vec<(String, String, NaiveDateTime, NaiveDateTime)> = token_addresses::table
+        .filter(token_addresses::token_id.eq(token.as_str()))
+        .order(token_addresses::last_seen.desc())
+        .limit(limit)
+        .select((
+            token_addresses::ip,
+            token_addresses::user_agent,
+            token_addresses::first_seen,
+            token_addresses::last_seen,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(ip, user_agent, first_seen, last_seen)| SeenAddress {
+            ip,
+            user_agent,
+            first_seen,
+            last_seen,
+        })
+        .collect())
 }

@@ -64,6 +64,8 @@ pub fn recent_login_failures(
 pub struct AuditFilter {
     pub actor: Option<UserId>,
     pub kind: Option<AuditKind>,
+    /// Events about one thing (a token's id), for that token's page.
+    pub subject: Option<String>,
 }
 
 /// One row of the audit page.
@@ -111,6 +113,9 @@ pub fn list_events(
         }
         if let Some(kind) = filter.kind {
             query = query.filter(audit_events::kind.eq(kind.as_str()));
+        }
+        if let Some(subject) = &filter.subject {
+            query = query.filter(audit_events::subject.eq(subject.clone()));
         }
         query
     };

@@ -3,6 +3,7 @@
 //! May import `domain` only; never `auth`, `web`, `api` or `app`.
 
 pub mod accounts;
+pub mod activity;
 pub mod addresses;
 pub mod audit;
 pub mod error;

@@ -65,6 +65,8 @@ pub struct TokenRow {
     pub notified_1d_at: Option<NaiveDateTime>,
     pub allowed_ips: String,
     pub deleted_reason: Option<String>,
+    pub suspended_at: Option<NaiveDateTime>,
+    pub replaced_by: Option<String>,
 }
 
 pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {

@@ -55,6 +55,8 @@ diesel::table! {
         notified_1d_at -> Nullable<Timestamp>,
         allowed_ips -> Text,
         deleted_reason -> Nullable<Text>,
+        suspended_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
     }
 }
 
@@ -98,6 +100,15 @@ diesel::table! {
         ip -> Text,
         first_seen -> Timestamp,
         last_seen -> Timestamp,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    token_activity (token_id, day) {
+        token_id -> Text,
+        day -> Date,
+        requests -> BigInt,
     }
 }
 
@@ -122,5 +133,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     notices,
     token_addresses,
+    token_activity,
     server_secrets,
 );

@@ -30,23 +30,47 @@ extern "SQL" {
 type StatusSql =
     Box<dyn BoxableExpression<tokens::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// The SQL twin of `domain::status::status_at`; `status_sql_agrees_with_the_domain` checks them.
+/// Not deleted yet: never, or a rotation's deletion time still ahead.
+fn not_deleted_sql(now: NaiveDateTime) -> StatusSql {
+    Box::new(
+        tokens::deleted_at
+            .is_null()
+            .or(tokens::deleted_at.gt(now).assume_not_null()),
+    )
+}
+
+fn not_expired_sql(now: NaiveDateTime) -> StatusSql {
+    Box::new(
+        tokens::expires_at
+            .is_null()
+            .or(tokens::expires_at.gt(now).assume_not_null()),
+    )
+}
+
+/// The SQL twin of `domain::status::status_at`; tests/it/status_sql.rs checks that the two agree
+/// on every combination of dates, on both backends.
 pub(crate) fn status_sql(status: TokenStatus, now: NaiveDateTime) -> StatusSql {
     match status {
-        TokenStatus::Deleted => Box::new(tokens::deleted_at.is_not_null()),
-        TokenStatus::Expired => Box::new(
-            tokens::deleted_at
-                .is_null()
-                .and(tokens::expires_at.le(now).assume_not_null()),
+        TokenStatus::Deleted => Box::new(tokens::deleted_at.le(now).assume_not_null()),
+        TokenStatus::Expired => {
+            Box::new(not_deleted_sql(now).and(tokens::expires_at.le(now).assume_not_null()))
+        }
+        TokenStatus::Suspended => Box::new(
+            not_deleted_sql(now)
+                .and(not_expired_sql(now))
+                .and(tokens::suspended_at.is_not_null()),
         ),
         TokenStatus::Active => Box::new(
-            tokens::deleted_at.is_null().and(
-                tokens::expires_at
-                    .is_null()
-                    .or(tokens::expires_at.gt(now).assume_not_null()),
-            ),
+            not_deleted_sql(now)
+                .and(not_expired_sql(now))
+                .and(tokens::suspended_at.is_null()),
         ),
     }
+}
+
+/// What the account's limit counts (product.md §3): not deleted and not expired, suspended or not.
+pub(crate) fn live_sql(now: NaiveDateTime) -> StatusSql {
+    Box::new(not_deleted_sql(now).and(not_expired_sql(now)))
 }
 
 fn visible(visibility: &Visibility) -> tokens::BoxedQuery<'static, MultiBackend> {
@@ -98,11 +122,15 @@ fn filtered(
     query
 }
 
-fn issuer_names(
+/// Display names of the people a page of tokens mentions: issuers, and who deleted them.
+fn people_names(
     conn: &mut AnyConnection,
     rows: &[TokenRow],
 ) -> StoreResult<HashMap<String, String>> {
-    let mut ids: Vec<&str> = rows.iter().map(|row| row.issuer_id.as_str()).collect();
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .flat_map(|row| std::iter::once(row.issuer_id.as_str()).chain(row.deleted_by.as_deref()))
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
@@ -116,12 +144,20 @@ fn issuer_names(
 }
 
 fn to_records(conn: &mut AnyConnection, rows: Vec<TokenRow>) -> StoreResult<Vec<TokenRecord>> {
-    let names = issuer_names(conn, &rows)?;
+    let names = people_names(conn, &rows)?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let issuer_name = names.get(&row.issuer_id).cloned().unwrap_or_default();
-            to_record(row, issuer_name)
+            let deleted_by_name = row
+                .deleted_by
+                .as_ref()
+                .and_then(|id| names.get(id))
+                .cloned();
+            TokenRecord {
+                deleted_by_name,
+                ..to_record(row, issuer_name)
+            }
         })
         .collect())
 }
@@ -140,6 +176,9 @@ fn to_record(row: TokenRow, issuer_name: String) -> TokenRecord {
         last_used_at: row.last_used_at,
         last_used_ip: row.last_used_ip,
         deleted_at: row.deleted_at,
+        suspended_at: row.suspended_at,
+        replaced_by: row.replaced_by.map(TokenId::from_trusted),
+        deleted_by_name: None,
         deleted_reason: row.deleted_reason,
         allowed_ips: IpAllowlist::from_stored(&row.allowed_ips),
     }
@@ -172,7 +211,7 @@ pub fn count_live(
     now: NaiveDateTime,
 ) -> StoreResult<i64> {
     Ok(visible(&Visibility::Account(account.clone()))
-        .filter(status_sql(TokenStatus::Active, now))
+        .filter(live_sql(now))
         .count()
         .get_result(conn)?)
 }
@@ -227,6 +266,20 @@ pub fn find_token(
     Ok(to_records(conn, row.into_iter().collect())?.pop())
 }
 
+/// The tokens `id` replaced in a regenerate (the secret it rotated out), newest first.
+pub fn find_replaced(
+    conn: &mut AnyConnection,
+    visibility: &Visibility,
+    id: &TokenId,
+) -> StoreResult<Vec<TokenRecord>> {
+    let rows = visible(visibility)
+        .filter(tokens::replaced_by.eq(id.as_str().to_owned()))
+        .order(tokens::created_at.desc())
+        .select(TokenRow::as_select())
+        .load(conn)?;
+    to_records(conn, rows)
+}
+
 /// The token with this digest, if the viewer may see it: "whose token is this?".
 pub fn find_token_by_digest(
     conn: &mut AnyConnection,
@@ -269,17 +322,19 @@ pub fn revoke_reported(
         let Some(row) = found else {
             return Ok(Reported::NotOurs);
         };
-        if status_at(row.deleted_at, row.expires_at, now) != TokenStatus::Active {
+        let status = status_at(row.deleted_at, row.expires_at, row.suspended_at, now);
+        if !matches!(status, TokenStatus::Active | TokenStatus::Suspended) {
             return Ok(Reported::AlreadyDead);
         }
         let reason = format!("reported leaked at {url}");
         let changed = diesel::update(
             tokens::table
                 .filter(tokens::id.eq(&row.id))
-                .filter(tokens::deleted_at.is_null()),
+                .filter(not_deleted_sql(now)),
         )
         .set((
             tokens::deleted_at.eq(now),
+            tokens::deleted_by.eq(None::<String>),
             tokens::deleted_reason.eq(&reason),
         ))
         .execute(conn)?;
@@ -373,6 +428,8 @@ fn insert_token(
         notified_1d_at: None,
         allowed_ips: new.allowed_ips.to_stored(),
         deleted_reason: None,
+        suspended_at: None,
+        replaced_by: None,
     };
     diesel::insert_into(tokens::table)
         .values(&row)
@@ -436,24 +493,36 @@ pub fn create_token(
     })
 }
 
-/// The soft delete shared by delete and regenerate. False when the token was already deleted:
-/// the condition on `deleted_at` makes a concurrent second delete a no-op, not a rewrite.
+/// The soft delete shared by delete and regenerate, taking effect at `at` (now, or the end of a
+/// rotation's overlap). False when the token was already deleted: the condition makes a
+/// concurrent second delete a no-op, not a rewrite. A secret being rotated out for this token
+/// ends with it: deleting a token ends both its secrets at once.
 fn mark_deleted(
     conn: &mut AnyConnection,
     id: &TokenId,
     by: &UserId,
+    at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
     let changed = diesel::update(
         tokens::table
             .filter(tokens::id.eq(id.as_str()))
-            .filter(tokens::deleted_at.is_null()),
+            .filter(not_deleted_sql(now)),
     )
     .set((
-        tokens::deleted_at.eq(now),
+        tokens::deleted_at.eq(at),
         tokens::deleted_by.eq(by.as_str()),
     ))
     .execute(conn)?;
+    if changed > 0 && at <= now {
+        diesel::update(
+            tokens::table
+                .filter(tokens::replaced_by.eq(id.as_str()))
+                .filter(tokens::deleted_at.gt(now).assume_not_null()),
+        )
+        .set(tokens::deleted_at.eq(now))
+        .execute(conn)?;
+    }
     Ok(changed > 0)
 }
 
@@ -476,7 +545,7 @@ pub fn delete_token(
         let Some(token) = find_token(conn, &visibility, id)? else {
             return Ok(DeleteOutcome::NotFound);
         };
-        if !mark_deleted(conn, id, &actor.id, now)? {
+        if !mark_deleted(conn, id, &actor.id, now, now)? {
             return Ok(DeleteOutcome::AlreadyDeleted(token));
         }
         audit::record(
@@ -504,15 +573,22 @@ pub enum RegenerateOutcome {
     NotFound,
 }
 
-/// Replaces a token's secret: the old one is deleted, a new one with the same name,
-/// description, role and issuer gets the same lifetime again (capped by the policy).
-/// `allowed_ips` replaces the allowlist; `None` keeps the old token's.
+/// How a regenerate goes: the new allowlist (`None` keeps the old one) and the overlap during
+/// which the old secret still works (zero: it dies at once).
+pub struct Regeneration {
+    pub allowed_ips: Option<IpAllowlist>,
+    pub overlap: TimeDelta,
+}
+
+/// Replaces a token's secret: a new token with the same name, description, role and issuer gets
+/// the same lifetime again (capped by the policy); the old one is deleted, at once or at the end
+/// of the overlap, and points to its replacement so that deleting the new one ends it too.
 pub fn regenerate_token(
     conn: &mut AnyConnection,
     actor: &User,
     id: &TokenId,
     secret: &PlainToken,
-    allowed_ips: Option<IpAllowlist>,
+    how: Regeneration,
     now: NaiveDateTime,
     ip: Option<&str>,
 ) -> StoreResult<RegenerateOutcome> {
@@ -522,6 +598,7 @@ pub fn regenerate_token(
         let Some(old) = find_token(conn, &visibility, id)? else {
             return Ok(RegenerateOutcome::NotFound);
         };
+        // A secret already on its way out is not regenerated again: its replacement is.
         if old.deleted_at.is_some() {
             return Ok(RegenerateOutcome::Deleted(old));
         }
@@ -532,16 +609,23 @@ pub fn regenerate_token(
         {
             return Ok(RegenerateOutcome::LimitReached(policy.max_tokens));
         }
-        mark_deleted(conn, &old.id, &actor.id, now)?;
+        // The old secret dies no later than it would have by itself.
+        let ends = (now + how.overlap.max(TimeDelta::zero()))
+            .min(old.expires_at.unwrap_or(NaiveDateTime::MAX))
+            .max(now);
+        mark_deleted(conn, &old.id, &actor.id, ends, now)?;
         let corrupt = |e: DomainError| StoreError::Corrupt(format!("token {}: {e}", old.id));
         let new = NewToken {
             name: TokenName::parse(&old.name).map_err(corrupt)?,
             description: TokenDescription::parse(&old.description).map_err(corrupt)?,
             role: old.role,
             expires_at: expiry::regenerated_expiry(old.created_at, old.expires_at, now, &policy),
-            allowed_ips: allowed_ips.unwrap_or_else(|| old.allowed_ips.clone()),
+            allowed_ips: how.allowed_ips.unwrap_or_else(|| old.allowed_ips.clone()),
         };
         let row = insert_token(conn, account, &old.issuer_id, &new, secret, now)?;
+        diesel::update(tokens::table.filter(tokens::id.eq(old.id.as_str())))
+            .set(tokens::replaced_by.eq(&row.id))
+            .execute(conn)?;
         audit::record(
             conn,
             AuditEvent {
@@ -550,13 +634,81 @@ pub fn regenerate_token(
                 kind: AuditKind::TokenRegenerated,
                 subject: &row.id,
                 ip,
-                detail: &format!("{} (replaces {})", row.name, old.id),
+                detail: &if ends > now {
+                    format!(
+                        "{} (replaces {}, which works until {})",
+                        row.name,
+                        old.id,
+                        ends.format("%Y-%m-%d %H:%M UTC")
+                    )
+                } else {
+                    format!("{} (replaces {})", row.name, old.id)
+                },
             },
         )?;
         Ok(RegenerateOutcome::Regenerated(to_record(
             row,
             old.issuer_name,
         )))
+    })
+}
+
+pub enum SuspendOutcome {
+    Done(TokenRecord),
+    /// Already suspended (or already active): nothing written.
+    Unchanged(TokenRecord),
+    /// Deleted or expired: there is nothing to suspend or resume.
+    NotLive(TokenRecord),
+    NotFound,
+}
+
+/// Suspends (`suspend`) or resumes a token the actor can see. A suspended token answers 401 at
+/// once; its expiry clock keeps running.
+pub fn set_suspended(
+    conn: &mut AnyConnection,
+    actor: &User,
+    id: &TokenId,
+    suspend: bool,
+    now: NaiveDateTime,
+    ip: Option<&str>,
+) -> StoreResult<SuspendOutcome> {
+    let visibility = Visibility::of(actor);
+    conn.transaction(|conn| {
+        let Some(token) = find_token(conn, &visibility, id)? else {
+            return Ok(SuspendOutcome::NotFound);
+        };
+        match (token.status_at(now), suspend) {
+            (TokenStatus::Deleted | TokenStatus::Expired, _) => {
+                return Ok(SuspendOutcome::NotLive(token));
+            }
+            (TokenStatus::Suspended, true) | (TokenStatus::Active, false) => {
+                return Ok(SuspendOutcome::Unchanged(token));
+            }
+            _ => {}
+        }
+        let suspended_at = suspend.then_some(now);
+        diesel::update(tokens::table.filter(tokens::id.eq(id.as_str())))
+            .set(tokens::suspended_at.eq(suspended_at))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            AuditEvent {
+                account_id: Some(actor.account_id.as_str()),
+                actor_id: Some(actor.id.as_str()),
+                kind: if suspend {
+                    AuditKind::TokenSuspended
+                } else {
+                    AuditKind::TokenResumed
+                },
+                subject: id.as_str(),
+                ip,
+                detail: &token.name,
+            },
+        )?;
+        Ok(SuspendOutcome::Done(TokenRecord {
+            suspended_at,
+            ..token
+        }))
     })
 }
 
@@ -576,6 +728,7 @@ macro_rules! credential_query {
                     tokens::role,
                     tokens::expires_at,
                     tokens::deleted_at,
+                    tokens::suspended_at,
                     tokens::last_used_at,
                     tokens::last_used_ip,
                     tokens::allowed_ips,
@@ -605,7 +758,17 @@ pub fn find_credential_by_digest(
     };
     Ok(found.map(
         |(
-            (id, name, role, expires_at, deleted_at, last_used_at, last_used_ip, allowed),
+            (
+                id,
+                name,
+                role,
+                expires_at,
+                deleted_at,
+                suspended_at,
+                last_used_at,
+                last_used_ip,
+                allowed,
+            ),
             user,
             account,
         )| {
@@ -615,6 +778,7 @@ pub fn find_credential_by_digest(
                 token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
                 expires_at,
                 deleted_at,
+                suspended_at,
                 last_used_at,
                 last_used_ip,
                 allowed_ips: IpAllowlist::from_stored(&allowed),
@@ -628,6 +792,7 @@ type CredentialColumns = (
     String,
     String,
     String,
+    Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 
 use crate::domain::lifecycle::TokenRecord;
-use crate::domain::status::TokenStatus;
+use crate::domain::status::{TokenStatus, retiring_at};
 
 pub fn date(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d").to_string()
@@ -40,6 +40,8 @@ pub struct TokenView {
     pub allowed_ips: String,
     /// Why it was deleted, when no person deleted it ("reported leaked at …").
     pub deleted_reason: String,
+    /// "rotating, old secret ends at …" while a regenerate's overlap runs.
+    pub rotating: Option<String>,
 }
 
 impl TokenView {
@@ -74,6 +76,8 @@ impl TokenView {
             is_deleted: status == TokenStatus::Deleted,
             allowed_ips: token.allowed_ips.ranges().join(", "),
             deleted_reason: token.deleted_reason.clone().unwrap_or_default(),
+            rotating: retiring_at(token.deleted_at, now)
+                .map(|ends| format!("rotating, old secret ends at {}", datetime(ends))),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Handlers parse, make one store call, and render; they never touch diesel. May import `auth`,
 //! `store`, `domain` and `state`; never `api` or `app`.
 
+pub mod activity_chart;
 pub mod admin;
 pub mod assets;
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod settings;
 pub mod settings_password;
 pub mod setup;
 pub mod token_delete;
+pub mod token_detail;
 pub mod token_lookup;
 pub mod token_new;
 pub mod token_regenerate;
@@ -50,6 +52,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/tokens/reveal",
             web::post().to(token_reveal::acknowledge_reveal),
+        )
+        // Before /tokens/{id}: routes match in the order they are registered.
+        .service(
+            web::resource("/tokens/lookup")
+                .wrap(from_fn(admin::admin_only))
+                .route(web::get().to(token_lookup::lookup_form))
+                .route(web::post().to(token_lookup::look_up_token)),
+        )
+        .route("/tokens/{id}", web::get().to(token_detail::show_token))
+        .route(
+            "/tokens/{id}/suspend",
+            web::post().to(token_detail::suspend_token),
+        )
+        .route(
+            "/tokens/{id}/resume",
+            web::post().to(token_detail::resume_token),
         )
         .route(
             "/tokens/{id}/delete",
@@ -97,12 +115,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/{id}/{standing:deactivate|reactivate}",
                     web::post().to(user_detail::change_standing),
                 ),
-        )
-        .service(
-            web::resource("/tokens/lookup")
-                .wrap(from_fn(admin::admin_only))
-                .route(web::get().to(token_lookup::lookup_form))
-                .route(web::post().to(token_lookup::look_up_token)),
         )
         .service(
             web::resource("/policy")

@@ -15,10 +15,11 @@ use super::{WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::allowlist::IpAllowlist;
+use crate::domain::lifecycle;
 use crate::domain::token::PlainToken;
 use crate::domain::{TokenId, time};
 use crate::state::AppState;
-use crate::store::tokens::{self, RegenerateOutcome};
+use crate::store::tokens::{self, RegenerateOutcome, Regeneration};
 
 #[derive(Template)]
 #[template(path = "tokens/regenerate.html")]
@@ -30,11 +31,13 @@ struct RegeneratePage {
     errors: FieldErrors,
 }
 
-/// The confirmation's one field. Absent (an older form, a script): the allowlist is kept.
+/// The confirmation's fields. An absent allowlist (an older form, a script) keeps the old one;
+/// an absent overlap is none.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct RegenerateForm {
     allowed_ips: Option<String>,
+    overlap: String,
 }
 
 async fn page(
@@ -83,15 +86,19 @@ pub async fn regenerate_token(
     CsrfForm(form): CsrfForm<RegenerateForm>,
 ) -> Result<HttpResponse, WebError> {
     let id = token_id(&path)?;
+    let mut errors = FieldErrors::default();
     let allowed_ips = match form.allowed_ips.as_deref().map(IpAllowlist::parse) {
         None => None,
-        Some(Ok(list)) => Some(list),
-        Some(Err(error)) => {
-            let mut errors = FieldErrors::default();
-            errors.push(error);
-            let typed = form.allowed_ips;
-            return page(&state, &current, id, StatusCode::BAD_REQUEST, typed, errors).await;
-        }
+        Some(parsed) => errors.check(parsed),
+    };
+    let overlap = errors.check(lifecycle::overlap(&form.overlap));
+    let (Some(overlap), true) = (overlap, errors.is_empty()) else {
+        let typed = form.allowed_ips;
+        return page(&state, &current, id, StatusCode::BAD_REQUEST, typed, errors).await;
+    };
+    let how = Regeneration {
+        allowed_ips,
+        overlap,
     };
     let (actor, ip) = (current.user.clone(), client_ip(&req));
     let (outcome, secret) = state
@@ -100,7 +107,7 @@ pub async fn regenerate_token(
             let secret = PlainToken::generate();
             let now = time::now();
             let outcome =
-                tokens::regenerate_token(conn, &actor, &id, &secret, allowed_ips, now, Some(&ip))?;
+                tokens::regenerate_token(conn, &actor, &id, &secret, how, now, Some(&ip))?;
             Ok((outcome, secret))
         })
         .await?;

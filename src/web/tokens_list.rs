@@ -140,7 +140,7 @@ pub async fn list_tokens(
     };
 
     let filtering = filter != TokenFilter::default();
-    let status_choices = ["all", "active", "expired", "deleted"];
+    let status_choices = ["all", "active", "suspended", "expired", "deleted"];
     let page_view = ListPage {
         layout: Layout::signed_in(&current, "Personal Tokens").with_badges(badges),
         tokens: listing

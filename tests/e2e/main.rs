@@ -18,6 +18,7 @@ mod harness;
 mod admin;
 mod flows;
 mod keyboard;
+mod leaks;
 mod lifecycle;
 mod listing;
 mod no_js;

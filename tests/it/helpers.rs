@@ -52,6 +52,8 @@ pub struct Browser {
 pub struct TestApp {
     pub browser: Browser,
     pub database_url: String,
+    /// The clock the app's token checks run at: move it forward instead of sleeping.
+    pub clock: std::sync::Arc<personal_tokens::domain::time::Clock>,
     _database: TestDatabase,
 }
 
@@ -88,13 +90,17 @@ pub async fn spawn_app_with(
     };
     let mut settings = test_settings(&database_url);
     configure(&mut settings);
-    let address = start_server(settings).await;
+    let app = Application::build(settings).await.expect("app starts");
+    let address = format!("http://{}", app.address());
+    let clock = app.clock();
+    tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         browser: Browser {
             address,
             client: client(),
         },
         database_url,
+        clock,
         _database: database,
     })
 }
@@ -105,6 +111,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         workers: Some(2),
         pool_size: 4,
         notice_interval: 0,
+        // Counts reach the database quickly, so tests wait milliseconds for them.
+        activity_flush_ms: 50,
         ..Settings::for_database(database_url)
     }
 }

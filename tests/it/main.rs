@@ -18,5 +18,6 @@ mod login;
 mod notices;
 mod setup;
 mod token_helpers;
+mod token_story;
 mod web_basics;
 mod web_tokens;

@@ -9,6 +9,8 @@ CREATE TABLE token_addresses (
     ip TEXT NOT NULL,
     first_seen TIMESTAMP NOT NULL,
     last_seen TIMESTAMP NOT NULL,
+    -- The User-Agent of the last request noted from this address.
+    user_agent TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (token_id, ip)
 );
 CREATE INDEX idx_token_addresses_last_seen ON token_addresses(token_id, last_seen);
