@@ -127,7 +127,7 @@ pub struct ListTokensQuery {
     pub issuer: Option<String>,
     /// `admin`, `engineer` or `read_only`.
     pub role: Option<String>,
-    /// `all`, `active`, `expired` or `deleted`.
+    /// `all`, `active`, `suspended`, `expired` or `deleted`.
     pub status: Option<String>,
     /// Part of the name, any case.
     pub q: Option<String>,

@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorBody};
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = MeResponse),
-        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
     )
 )]
 pub async fn me(ApiCaller(caller): ApiCaller) -> Result<HttpResponse, ApiError> {

@@ -27,8 +27,7 @@ use error::ApiError;
         tokens::list_tokens,
         tokens::create_token,
         tokens::delete_token,
-        tokens::suspend_token,
-        tokens::resume_token,
+        tokens::change_suspension,
         tokens::regenerate_token,
         secret_scanning::report
     ),
@@ -85,19 +84,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .delete(tokens::delete_token)
                     .default_service(web::to(not_allowed("DELETE"))),
             )
-            .service(
-                web::resource("/tokens/{id}/suspend")
-                    .post(tokens::suspend_token)
-                    .default_service(web::to(not_allowed("POST"))),
-            )
-            .service(
-                web::resource("/tokens/{id}/resume")
-                    .post(tokens::resume_token)
-                    .default_service(web::to(not_allowed("POST"))),
-            )
+            // Regenerate first: the suspend/resume resource below matches any last segment.
             .service(
                 web::resource("/tokens/{id}/regenerate")
                     .post(tokens::regenerate_token)
+                    .default_service(web::to(not_allowed("POST"))),
+            )
+            .service(
+                web::resource("/tokens/{id}/{action}")
+                    .post(tokens::change_suspension)
                     .default_service(web::to(not_allowed("POST"))),
             )
             .service(

@@ -77,7 +77,7 @@ impl ListTokensQuery {
     responses(
         (status = 200, description = "One page of tokens", body = TokenListResponse),
         (status = 400, description = "An unknown filter value", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
     )
 )]
 pub async fn list_tokens(
@@ -158,7 +158,7 @@ fn invalid(error: DomainError) -> ApiError {
     responses(
         (status = 201, description = "Created; `token` is shown only in this answer", body = CreatedTokenResponse),
         (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
         (status = 403, description = "A read_only token", body = ErrorBody),
         (status = 409, description = "The account's token limit is reached", body = ErrorBody),
         (status = 422, description = "A field breaks a rule", body = ErrorBody),
@@ -222,7 +222,7 @@ fn role_of(role: super::dto::RoleDto) -> Role {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deleted", body = TokenDto),
-        (status = 401, description = "Missing, malformed, unknown, expired or deleted token", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
         (status = 403, description = "A read_only token", body = ErrorBody),
         (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
         (status = 409, description = "Already deleted", body = ErrorBody),
@@ -253,63 +253,49 @@ pub async fn delete_token(
     }
 }
 
-/// Suspends a token: it is refused (401) at once, until resumed; its expiry clock keeps running.
+/// Suspends a token (`suspend`: refused with 401 at once, until resumed; its expiry clock keeps
+/// running) or resumes it (`resume`).
 #[utoipa::path(
     post,
-    path = "/api/v1/tokens/{id}/suspend",
+    path = "/api/v1/tokens/{id}/{action}",
     tag = "tokens",
-    params(("id" = String, Path, description = "The token's id")),
+    params(
+        ("id" = String, Path, description = "The token's id"),
+        ("action" = String, Path, description = "`suspend` or `resume`"),
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Suspended (or already so)", body = TokenDto),
+        (status = 200, description = "Suspended or resumed (or already so)", body = TokenDto),
         (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
         (status = 403, description = "A read_only token", body = ErrorBody),
-        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see, or another action", body = ErrorBody),
         (status = 409, description = "Deleted or expired", body = ErrorBody),
     )
 )]
-pub async fn suspend_token(
+pub async fn change_suspension(
     req: HttpRequest,
     state: Data<AppState>,
     caller: ApiCaller,
-    path: Path<String>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    set_suspended(req, state, caller, path, true).await
-}
-
-/// Resumes a suspended token.
-#[utoipa::path(
-    post,
-    path = "/api/v1/tokens/{id}/resume",
-    tag = "tokens",
-    params(("id" = String, Path, description = "The token's id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Active again (or already so)", body = TokenDto),
-        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
-        (status = 403, description = "A read_only token", body = ErrorBody),
-        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
-        (status = 409, description = "Deleted or expired", body = ErrorBody),
-    )
-)]
-pub async fn resume_token(
-    req: HttpRequest,
-    state: Data<AppState>,
-    caller: ApiCaller,
-    path: Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    set_suspended(req, state, caller, path, false).await
+    let (id, action) = path.into_inner();
+    let suspend = match action.as_str() {
+        "suspend" => true,
+        "resume" => false,
+        _ => return Err(ApiError::NotFound),
+    };
+    set_suspended(req, state, caller, id, suspend).await
 }
 
 async fn set_suspended(
     req: HttpRequest,
     state: Data<AppState>,
     ApiCaller(caller): ApiCaller,
-    path: Path<String>,
+    raw_id: String,
     suspend: bool,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, Role::Engineer)?;
-    let id = TokenId::parse(&path).ok_or(ApiError::NotFound)?;
+    let id = TokenId::parse(&raw_id).ok_or(ApiError::NotFound)?;
     let (actor, ip, now) = (caller.acting_user(), client_ip(&req), time::now());
     let outcome = state
         .store

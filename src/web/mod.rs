@@ -62,12 +62,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/tokens/{id}", web::get().to(token_detail::show_token))
         .route(
-            "/tokens/{id}/suspend",
-            web::post().to(token_detail::suspend_token),
-        )
-        .route(
-            "/tokens/{id}/resume",
-            web::post().to(token_detail::resume_token),
+            "/tokens/{id}/{action:suspend|resume}",
+            web::post().to(token_detail::change_suspension),
         )
         .route(
             "/tokens/{id}/delete",

@@ -209,22 +209,14 @@ async fn set_suspended(
     Ok(see_other(&back))
 }
 
-pub async fn suspend_token(
+/// `POST /tokens/{id}/suspend` and `/tokens/{id}/resume`.
+pub async fn change_suspension(
     req: HttpRequest,
     state: Data<AppState>,
     current: CurrentUser,
-    path: Path<String>,
+    path: Path<(String, String)>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
-    set_suspended(&req, &state, &current, &path, true).await
-}
-
-pub async fn resume_token(
-    req: HttpRequest,
-    state: Data<AppState>,
-    current: CurrentUser,
-    path: Path<String>,
-    CsrfForm(_): CsrfForm<EmptyForm>,
-) -> Result<HttpResponse, WebError> {
-    set_suspended(&req, &state, &current, &path, false).await
+    let (id, action) = path.into_inner();
+    set_suspended(&req, &state, &current, &id, action == "suspend").await
 }
