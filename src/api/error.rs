@@ -40,6 +40,9 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    /// The database is not answering; the cause goes to the log.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -49,7 +52,7 @@ pub enum ApiError {
 pub struct ErrorBody {
     /// A stable code: `invalid_token`, `insufficient_scope`, `ip_not_allowed`, `not_found`,
     /// `method_not_allowed`, `bad_request`, `conflict`, `invalid_field`, `too_many_requests`,
-    /// `invalid_signature`, `payload_too_large`, `internal`.
+    /// `invalid_signature`, `payload_too_large`, `unavailable`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a person.
     pub message: String,
@@ -60,7 +63,11 @@ pub struct ErrorBody {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        if error.is_unavailable() {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.to_string())
+        }
     }
 }
 
@@ -73,6 +80,7 @@ impl ResponseError for ApiError {
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::BadSignature(_) => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -115,6 +123,14 @@ impl ResponseError for ApiError {
             Self::BadRequest(message) => ("bad_request", message.clone(), None),
             Self::Conflict(message) => ("conflict", message.clone(), None),
             Self::Invalid { field, message } => ("invalid_field", message.clone(), Some(*field)),
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                (
+                    "unavailable",
+                    "The database is not answering; try again in a moment.".to_owned(),
+                    None,
+                )
+            }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "API request failed");
                 (

@@ -25,6 +25,24 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// The database is not answering (down, unreachable, the connection dropped): the request
+    /// may succeed later, so callers answer 503, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        matches!(
+            self,
+            Self::Connect(_)
+                | Self::Pool(_)
+                | Self::Query(Error::BrokenTransactionManager)
+                | Self::Query(Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                ))
+        )
+    }
+}
+
 /// True when `error` is a unique-index violation, so callers can name the taken value.
 pub(crate) fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(

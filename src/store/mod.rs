@@ -244,6 +244,12 @@ impl Store {
     }
 }
 
+/// A trivial query, for readiness checks.
+pub fn ping(conn: &mut AnyConnection) -> StoreResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}
+
 pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
     let result = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),

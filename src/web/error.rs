@@ -23,13 +23,20 @@ pub enum WebError {
     TooManyAttempts,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The database is not answering; the cause goes to the log.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<StoreError> for WebError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        if error.is_unavailable() {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.to_string())
+        }
     }
 }
 
@@ -73,6 +80,7 @@ impl ResponseError for WebError {
             Self::SignInRequired => StatusCode::SEE_OTHER,
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +111,13 @@ impl ResponseError for WebError {
                 "Too many failed sign-in attempts. Wait 15 minutes and try again.",
             ),
             Self::BadRequest(message) => ("Bad request", message.as_str()),
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                (
+                    "Temporarily unavailable",
+                    "The database is not answering. Nothing was changed; try again in a moment.",
+                )
+            }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (

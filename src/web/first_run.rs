@@ -12,6 +12,7 @@ use crate::state::AppState;
 fn works_before_setup(path: &str) -> bool {
     path == "/setup"
         || path == "/healthz"
+        || path == "/readyz"
         || path == "/favicon.ico"
         || path.starts_with("/static/")
         || path.starts_with("/api/")

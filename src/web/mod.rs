@@ -39,6 +39,7 @@ pub use error::WebError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
         .route("/", web::get().to(home))
         .route("/setup", web::get().to(setup::setup_form))
         .route("/setup", web::post().to(setup::create_first_admin))
@@ -133,6 +134,29 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("ok")
+}
+
+/// Readiness: 200 when the database answers a trivial query within a second, else 503 with the
+/// reason on one line. `/healthz` stays free of database work (liveness).
+async fn readyz(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        state.store.run_quick(crate::store::ping),
+    )
+    .await;
+    let reason = match answered {
+        Ok(Ok(())) => {
+            return HttpResponse::Ok()
+                .content_type("text/plain; charset=utf-8")
+                .body("ready");
+        }
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => "the database did not answer within a second".to_owned(),
+    };
+    let reason: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("not ready: {reason}"))
 }
 
 async fn home() -> HttpResponse {

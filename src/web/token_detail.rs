@@ -89,7 +89,19 @@ pub async fn show_token(
                 subject: Some(id.to_string()),
                 ..AuditFilter::default()
             };
-            let events = audit::list_events(conn, visibility.account(), &filter, 1, EVENTS_SHOWN)?;
+            let mut events =
+                audit::list_events(conn, visibility.account(), &filter, 1, EVENTS_SHOWN)?.entries;
+            // Its regenerate is recorded under the token that replaced it.
+            if let Some(next) = &token.replaced_by {
+                let filter = AuditFilter {
+                    subject: Some(next.to_string()),
+                    kind: Some(AuditKind::TokenRegenerated),
+                    ..AuditFilter::default()
+                };
+                events
+                    .extend(audit::list_events(conn, visibility.account(), &filter, 1, 1)?.entries);
+                events.sort_by_key(|event| std::cmp::Reverse(event.at));
+            }
             let replaced_by = match &token.replaced_by {
                 Some(next) => tokens::find_token(conn, &visibility, next)?,
                 None => None,
@@ -127,13 +139,16 @@ pub async fn show_token(
             .into_iter()
             .map(|a| AddressView {
                 ip: a.ip,
-                user_agent: a.user_agent,
+                user_agent: if a.user_agent.is_empty() {
+                    "—".to_owned()
+                } else {
+                    a.user_agent
+                },
                 first_seen: format::datetime(a.first_seen),
                 last_seen: format::datetime(a.last_seen),
             })
             .collect(),
         events: events
-            .entries
             .into_iter()
             .map(|e| EventView {
                 at: format::datetime(e.at),

@@ -16,45 +16,6 @@ const SETTINGS: &str = "Settings";
 const CHANGE_PASSWORD: &str = "Change your password";
 const NOT_FOUND: &str = "Page not found";
 
-/// Check and screenshot the page we are on, and check that its fields look alike.
-async fn look(t: &E2e, name: &str) {
-    t.check(name).await;
-    t.shoot(name).await;
-    fields_look_alike(t, name).await;
-}
-
-/// Every one-line field and select on the page has the app's field style (that of a text
-/// field), whatever its type: an e-mail or number field left to the browser's default style is
-/// smaller, in another font, with another border. Fields marked invalid are left out: their
-/// border is red on purpose.
-async fn fields_look_alike(t: &E2e, name: &str) {
-    let odd = t
-        .js("const main = document.querySelector('main');
-             const reference = document.createElement('input');
-             reference.type = 'text';
-             main.append(reference);
-             const look = (el) => {
-               const s = getComputedStyle(el);
-               return [s.height, s.fontSize, s.borderTopColor, s.borderTopWidth,
-                       s.borderTopLeftRadius, s.backgroundColor].join(' | ');
-             };
-             const wanted = look(reference);
-             reference.remove();
-             return [...main.querySelectorAll('input, select')]
-               .filter((el) => !['hidden', 'checkbox', 'radio'].includes(el.type))
-               .filter((el) => el.getAttribute('aria-invalid') !== 'true')
-               .filter((el) => look(el) !== wanted)
-               .map((el) => el.tagName.toLowerCase() + '#' + el.id + '[type=' + el.type + ']: '
-                 + look(el) + ' instead of ' + wanted);")
-        .await;
-    let odd = strings(&odd);
-    assert!(
-        odd.is_empty(),
-        "{name}: fields without the app's field style:\n{}",
-        odd.join("\n")
-    );
-}
-
 /// A user's page is headed by their display name and @username.
 fn user_heading(display_name: &str, username: &str) -> String {
     format!("{display_name} @{username}")
@@ -78,35 +39,6 @@ async fn table(b: &Browser) -> Vec<Vec<String>> {
         )
         .await;
     rows.as_array().into_iter().flatten().map(strings).collect()
-}
-
-/// What the user page's details list says for `term` ("Role", "Status", "E-mail").
-async fn detail(b: &Browser, term: &str) -> String {
-    let value = b
-        .js(&format!(
-            "const dt = [...document.querySelectorAll('dl.details dt')]
-               .find((dt) => dt.innerText.trim() === {term:?});
-             return dt ? dt.nextElementSibling.innerText.trim() : null;"
-        ))
-        .await;
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("no {term:?} in the details"))
-        .to_owned()
-}
-
-/// Waits until the page is loaded with a flash message containing `text` (for forms that come
-/// back to the address they were sent from).
-async fn wait_for_flash(b: &Browser, text: &str) {
-    b.wait_until(
-        &format!("the flash {text:?}"),
-        &format!(
-            "return document.readyState === 'complete'
-               && [...document.querySelectorAll('.flash')]
-                 .some((p) => p.innerText.includes({text:?}));"
-        ),
-    )
-    .await;
 }
 
 /// On a phone-wide screen the page's table is a stack of cards, each cell labelled by its

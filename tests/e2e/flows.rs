@@ -261,3 +261,75 @@ fn between(text: &str, start: &str, end: &str) -> Option<String> {
     let to = text[from..].find(end)? + from;
     Some(text[from..to].to_owned())
 }
+
+/// Check and screenshot the page we are on, and check that its fields look alike.
+pub async fn look(t: &E2e, name: &str) {
+    t.check(name).await;
+    t.shoot(name).await;
+    fields_look_alike(t, name).await;
+}
+
+/// Every field on the page has the app's field style (that of a text field): one-line fields and
+/// selects all of it, text areas all but the height. Fields marked invalid are left out: their
+/// border is red on purpose.
+pub async fn fields_look_alike(t: &E2e, name: &str) {
+    let odd = t
+        .js("const main = document.querySelector('main');
+             const reference = document.createElement('input');
+             reference.type = 'text';
+             main.append(reference);
+             const look = (el, height) => {
+               const s = getComputedStyle(el);
+               return [height ? s.height : '', s.fontSize, s.fontFamily, s.borderTopColor,
+                       s.borderTopWidth, s.borderTopLeftRadius, s.backgroundColor].join(' | ');
+             };
+             const wanted = (height) => look(reference, height);
+             const odd = [...main.querySelectorAll('input, select, textarea')]
+               .filter((el) => el !== reference)
+               .filter((el) => !['hidden', 'checkbox', 'radio'].includes(el.type))
+               .filter((el) => el.getAttribute('aria-invalid') !== 'true')
+               // A one-time secret is set in monospace on purpose, to tell 0 from O.
+               .filter((el) => !el.hasAttribute('data-secret'))
+               .map((el) => [el, el.tagName !== 'TEXTAREA'])
+               .filter(([el, height]) => look(el, height) !== wanted(height))
+               .map(([el, height]) => el.tagName.toLowerCase() + '#' + el.id + '[type=' + el.type
+                 + ']: ' + look(el, height) + ' instead of ' + wanted(height));
+             reference.remove();
+             return odd;")
+        .await;
+    let odd = strings(&odd);
+    assert!(
+        odd.is_empty(),
+        "{name}: fields without the app's field style:\n{}",
+        odd.join("\n")
+    );
+}
+
+/// What the page's details list says for `term` ("Role", "Status", "Allowed from").
+pub async fn detail(b: &Browser, term: &str) -> String {
+    let value = b
+        .js(&format!(
+            "const dt = [...document.querySelectorAll('dl.details dt')]
+               .find((dt) => dt.innerText.trim() === {term:?});
+             return dt ? dt.nextElementSibling.innerText.trim() : null;"
+        ))
+        .await;
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("no {term:?} in the details"))
+        .to_owned()
+}
+
+/// Waits until the page is loaded with a flash message containing `text` (for forms that come
+/// back to the address they were sent from).
+pub async fn wait_for_flash(b: &Browser, text: &str) {
+    b.wait_until(
+        &format!("the flash {text:?}"),
+        &format!(
+            "return document.readyState === 'complete'
+               && [...document.querySelectorAll('.flash')]
+                 .some((p) => p.innerText.includes({text:?}));"
+        ),
+    )
+    .await;
+}

@@ -159,6 +159,7 @@ impl App {
             pool_size: 4,
             // No background notice pass: pages look the same however long a test runs.
             notice_interval: 0,
+            activity_flush_ms: 50,
             ..Settings::for_database(&database_url)
         };
         let app = Application::build(settings).await.expect("app starts");

@@ -24,3 +24,4 @@ mod listing;
 mod no_js;
 mod pages;
 mod roles;
+mod story;

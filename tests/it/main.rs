@@ -16,6 +16,7 @@ mod layering;
 mod leaks;
 mod login;
 mod notices;
+mod operations;
 mod setup;
 mod token_helpers;
 mod token_story;
