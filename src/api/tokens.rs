@@ -205,6 +205,15 @@ pub async fn create_token(
     }
 }
 
+/// A token of a higher role than the caller's effective one: its standing and secret are out of
+/// the caller's reach, or a lower-role token could mint or revive a higher-role one.
+fn above_your_role(caller: &Caller, name: &str) -> ApiError {
+    ApiError::InsufficientScope(format!(
+        "Token {name} has a higher role than this token's ({}).",
+        caller.effective_role.as_str()
+    ))
+}
+
 fn role_of(role: super::dto::RoleDto) -> Role {
     match role {
         super::dto::RoleDto::Admin => Role::Admin,
@@ -305,6 +314,7 @@ async fn set_suspended(
         SuspendOutcome::Done(token) | SuspendOutcome::Unchanged(token) => {
             Ok(HttpResponse::Ok().json(TokenDto::new(&token, now)))
         }
+        SuspendOutcome::AboveYourRole(token) => Err(above_your_role(&caller, &token.name)),
         SuspendOutcome::NotLive(token) => Err(ApiError::Conflict(format!(
             "Token {} is deleted or expired.",
             token.name
@@ -375,6 +385,7 @@ pub async fn regenerate_token(
             "Token {} is deleted and cannot be regenerated.",
             token.name
         ))),
+        RegenerateOutcome::AboveYourRole(token) => Err(above_your_role(&caller, &token.name)),
         RegenerateOutcome::LimitReached(max) => Err(ApiError::Conflict(format!(
             "The account already has {max} active tokens, the most it allows."
         ))),

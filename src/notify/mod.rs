@@ -99,9 +99,14 @@ impl Notifier {
             return Ok((sent, failed));
         };
         let due = store.run_blocking(|conn| notices::due_emails(conn, now, EMAILS_PER_PASS))?;
+        let started = std::time::Instant::now();
         for id in due {
+            // A long pass (slow SMTP) moves its clock on, so a lease it takes late is a fresh
+            // one and cannot have run out before it is written.
+            let now = now + TimeDelta::from_std(started.elapsed()).unwrap_or_default();
+            let until = now + LEASE;
             let Some(job) =
-                store.run_blocking(|conn| notices::lease_email(conn, &id, now, now + LEASE))?
+                store.run_blocking(|conn| notices::lease_email(conn, &id, now, until))?
             else {
                 continue;
             };
@@ -120,13 +125,14 @@ impl Notifier {
             let key = format!("notice.{}", job.notice_id);
             match mailer.send(&job.to, &text.subject, text.body, &key) {
                 Ok(()) => {
-                    store.run_blocking(|conn| notices::mark_sent(conn, &id, now))?;
+                    store.run_blocking(|conn| notices::mark_sent(conn, &id, until, now))?;
                     sent += 1;
                 }
                 Err(error) => {
                     tracing::warn!(notice = %id, %error, "notice e-mail failed; will retry");
                     store.run_blocking(|conn| {
-                        notices::mark_failed(conn, &id, now, job.attempts, &error.to_string())
+                        let error = error.to_string();
+                        notices::mark_failed(conn, &id, until, now, job.attempts, &error)
                     })?;
                     failed += 1;
                 }

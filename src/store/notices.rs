@@ -239,6 +239,7 @@ pub fn lease_email(
         notices::table
             .filter(notices::id.eq(id))
             .filter(notices::email_status.eq_any([STATUS_PENDING, STATUS_FAILED]))
+            .filter(notices::email_next_attempt_at.le(now).assume_not_null())
             .filter(
                 notices::email_leased_until
                     .is_null()
@@ -277,11 +278,22 @@ pub fn lease_email(
         user_store::find_user_by_id(conn, &UserId::from_trusted(id))
     };
     let corrupt = |what: &str| super::StoreError::Corrupt(format!("notice {id}: {what}"));
+    let recipient = find(conn, recipient_id)?.ok_or_else(|| corrupt("no recipient"))?;
+    // Someone deactivated or who turned e-mails off since the notice was made gets no more.
+    if !recipient.active || !recipient.email_notices {
+        diesel::update(notices::table.filter(notices::id.eq(id)))
+            .set((
+                notices::email_status.eq(STATUS_NONE),
+                notices::email_leased_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        return Ok(None);
+    }
     Ok(Some(EmailJob {
         notice_id: id.to_owned(),
         to: to.ok_or_else(|| corrupt("no address"))?,
         attempts,
-        recipient: find(conn, recipient_id)?.ok_or_else(|| corrupt("no recipient"))?,
+        recipient,
         issuer: find(conn, issuer_id)?.ok_or_else(|| corrupt("no issuer"))?,
         token_name,
         last_four,
@@ -292,22 +304,34 @@ pub fn lease_email(
     }))
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> StoreResult<()> {
-    diesel::update(notices::table.filter(notices::id.eq(id)))
-        .set((
-            notices::email_status.eq(STATUS_SENT),
-            notices::email_sent_at.eq(now),
-            notices::email_leased_until.eq(None::<NaiveDateTime>),
-            notices::email_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
+/// Records the e-mail as sent, if this pass still holds its lease (`until`, as taken).
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::email_leased_until.eq(until)),
+    )
+    .set((
+        notices::email_status.eq(STATUS_SENT),
+        notices::email_sent_at.eq(now),
+        notices::email_leased_until.eq(None::<NaiveDateTime>),
+        notices::email_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
-/// Records a failed attempt and when to try again (`notice::retry_delay`).
+/// Records a failed attempt and when to try again (`notice::retry_delay`), if this pass still
+/// holds the lease.
 pub fn mark_failed(
     conn: &mut AnyConnection,
     id: &str,
+    until: NaiveDateTime,
     now: NaiveDateTime,
     attempts: i32,
     error: &str,
@@ -318,14 +342,18 @@ pub fn mark_failed(
         .filter(|c| !c.is_control())
         .take(300)
         .collect();
-    diesel::update(notices::table.filter(notices::id.eq(id)))
-        .set((
-            notices::email_status.eq(STATUS_FAILED),
-            notices::email_error.eq(error),
-            notices::email_next_attempt_at.eq(now + notice::retry_delay(attempts)),
-            notices::email_leased_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(notices::email_leased_until.eq(until)),
+    )
+    .set((
+        notices::email_status.eq(STATUS_FAILED),
+        notices::email_error.eq(error),
+        notices::email_next_attempt_at.eq(now + notice::retry_delay(attempts)),
+        notices::email_leased_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

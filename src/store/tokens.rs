@@ -313,7 +313,7 @@ pub fn revoke_reported(
     url: &str,
     now: NaiveDateTime,
 ) -> StoreResult<Reported> {
-    conn.transaction(|conn| {
+    locked_transaction(conn, "secret-scanning", |conn| {
         let found = tokens::table
             .filter(tokens::digest.eq(digest.as_bytes().to_vec()))
             .select(TokenRow::as_select())
@@ -340,6 +340,14 @@ pub fn revoke_reported(
         .execute(conn)?;
         if changed == 0 {
             return Ok(Reported::AlreadyDead);
+        }
+        // A leaked token's older secret, still in a rotation's overlap, goes with it.
+        let id = TokenId::from_trusted(row.id.clone());
+        let chain = retiring_chain(conn, &id, now)?;
+        if !chain.is_empty() {
+            diesel::update(tokens::table.filter(tokens::id.eq_any(chain)))
+                .set(tokens::deleted_at.eq(now))
+                .execute(conn)?;
         }
         audit::record(
             conn,
@@ -493,6 +501,31 @@ pub fn create_token(
     })
 }
 
+/// The secrets still being rotated out for `id`: those it replaced whose deletion time is ahead,
+/// and those they replaced in turn (a rotation during a rotation).
+fn retiring_chain(
+    conn: &mut AnyConnection,
+    id: &TokenId,
+    now: NaiveDateTime,
+) -> StoreResult<Vec<String>> {
+    let mut chain: Vec<String> = Vec::new();
+    let mut frontier = vec![id.as_str().to_owned()];
+    // Bounded: a chain longer than this is not a rotation anyone made by hand.
+    for _ in 0..32 {
+        let older: Vec<String> = tokens::table
+            .filter(tokens::replaced_by.eq_any(&frontier))
+            .filter(tokens::deleted_at.gt(now).assume_not_null())
+            .select(tokens::id)
+            .load(conn)?;
+        if older.is_empty() {
+            break;
+        }
+        chain.extend(older.iter().cloned());
+        frontier = older;
+    }
+    Ok(chain)
+}
+
 /// The soft delete shared by delete and regenerate, taking effect at `at` (now, or the end of a
 /// rotation's overlap). False when the token was already deleted: the condition makes a
 /// concurrent second delete a no-op, not a rewrite. A secret being rotated out for this token
@@ -515,13 +548,12 @@ fn mark_deleted(
     ))
     .execute(conn)?;
     if changed > 0 && at <= now {
-        diesel::update(
-            tokens::table
-                .filter(tokens::replaced_by.eq(id.as_str()))
-                .filter(tokens::deleted_at.gt(now).assume_not_null()),
-        )
-        .set(tokens::deleted_at.eq(now))
-        .execute(conn)?;
+        let chain = retiring_chain(conn, id, now)?;
+        if !chain.is_empty() {
+            diesel::update(tokens::table.filter(tokens::id.eq_any(chain)))
+                .set(tokens::deleted_at.eq(now))
+                .execute(conn)?;
+        }
     }
     Ok(changed > 0)
 }
@@ -570,6 +602,9 @@ pub enum RegenerateOutcome {
     Regenerated(TokenRecord),
     Deleted(TokenRecord),
     LimitReached(u32),
+    /// The token's role is above the actor's (their effective role, for an API caller): a new
+    /// secret would be a higher role than they hold.
+    AboveYourRole(TokenRecord),
     NotFound,
 }
 
@@ -601,6 +636,9 @@ pub fn regenerate_token(
         // A secret already on its way out is not regenerated again: its replacement is.
         if old.deleted_at.is_some() {
             return Ok(RegenerateOutcome::Deleted(old));
+        }
+        if old.role > actor.role {
+            return Ok(RegenerateOutcome::AboveYourRole(old));
         }
         let policy = find_policy(conn, account)?;
         // An expired token does not count against the limit; its successor would.
@@ -655,6 +693,8 @@ pub fn regenerate_token(
 
 pub enum SuspendOutcome {
     Done(TokenRecord),
+    /// The token's role is above the actor's: they may not change its standing.
+    AboveYourRole(TokenRecord),
     /// Already suspended (or already active): nothing written.
     Unchanged(TokenRecord),
     /// Deleted or expired: there is nothing to suspend or resume.
@@ -673,10 +713,13 @@ pub fn set_suspended(
     ip: Option<&str>,
 ) -> StoreResult<SuspendOutcome> {
     let visibility = Visibility::of(actor);
-    conn.transaction(|conn| {
+    locked_transaction(conn, &lock_key(&actor.account_id), |conn| {
         let Some(token) = find_token(conn, &visibility, id)? else {
             return Ok(SuspendOutcome::NotFound);
         };
+        if token.role > actor.role {
+            return Ok(SuspendOutcome::AboveYourRole(token));
+        }
         match (token.status_at(now), suspend) {
             (TokenStatus::Deleted | TokenStatus::Expired, _) => {
                 return Ok(SuspendOutcome::NotLive(token));
@@ -687,7 +730,10 @@ pub fn set_suspended(
             _ => {}
         }
         let suspended_at = suspend.then_some(now);
-        diesel::update(tokens::table.filter(tokens::id.eq(id.as_str())))
+        // A secret being rotated out for this token is suspended and resumed with it.
+        let mut ids = retiring_chain(conn, id, now)?;
+        ids.push(id.as_str().to_owned());
+        diesel::update(tokens::table.filter(tokens::id.eq_any(ids)))
             .set(tokens::suspended_at.eq(suspended_at))
             .execute(conn)?;
         audit::record(

@@ -119,21 +119,27 @@ pub fn add_account_user(
     new: NewUser,
     ip: &str,
 ) -> StoreResult<User> {
-    conn.transaction(|conn| {
-        let user = insert_user(conn, &new)?;
-        audit::record(
-            conn,
-            AuditEvent {
-                account_id: Some(actor.account_id.as_str()),
-                actor_id: Some(actor.id.as_str()),
-                kind: AuditKind::UserAdded,
-                subject: user.id.as_str(),
-                ip: Some(ip),
-                detail: &format!("{} ({})", user.username, user.role.label()),
-            },
-        )?;
-        Ok(user)
-    })
+    // BEGIN IMMEDIATE on SQLite: the account is read before the insert, and a plain transaction
+    // that another writer overtakes fails at once instead of waiting its turn.
+    locked_transaction(
+        conn,
+        &format!("account-users:{}", actor.account_id),
+        |conn| {
+            let user = insert_user(conn, &new)?;
+            audit::record(
+                conn,
+                AuditEvent {
+                    account_id: Some(actor.account_id.as_str()),
+                    actor_id: Some(actor.id.as_str()),
+                    kind: AuditKind::UserAdded,
+                    subject: user.id.as_str(),
+                    ip: Some(ip),
+                    detail: &format!("{} ({})", user.username, user.role.label()),
+                },
+            )?;
+            Ok(user)
+        },
+    )
 }
 
 /// One row of the users page.

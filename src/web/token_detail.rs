@@ -212,6 +212,13 @@ async fn set_suspended(
             FlashKind::Success,
             format!("Token {} was already so; nothing changed.", token.name),
         ),
+        SuspendOutcome::AboveYourRole(token) => (
+            FlashKind::Error,
+            format!(
+                "Token {} has a higher role than yours; it was not changed.",
+                token.name
+            ),
+        ),
         SuspendOutcome::NotLive(token) => (
             FlashKind::Error,
             format!(

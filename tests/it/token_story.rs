@@ -168,4 +168,37 @@ both_backends! {
         assert!(audit.contains("nightly"));
         assert!(app.get_html("/audit?action=token_resumed").await.contains("nightly"));
     }
+
+    async fn a_lower_role_token_cannot_regenerate_or_revive_a_higher_one_and_chains_end_together(app) {
+        app.setup_admin().await;
+        let admin_token = create_token(&app, "admin-power", "30", "admin").await;
+        let ci = create_token(&app, "ci-engineer", "30", "engineer").await;
+        let id = token_id_of(&app, "admin-power").await;
+        let (status, _, body) = call(&app, Method::POST, &format!("/api/v1/tokens/{id}/regenerate"), Some(&ci), Some(json!({"overlap_hours": 0}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"], "insufficient_scope");
+        assert_eq!(call(&app, Method::POST, &format!("/api/v1/tokens/{id}/suspend"), Some(&ci), None).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(me(&app, &admin_token).await.0, StatusCode::OK, "untouched");
+
+        // A rotation during a rotation: deleting the newest ends every older secret still working.
+        let a = create_token(&app, "chain", "30", "read_only").await;
+        post_on(&app, &format!("/tokens/{}/regenerate", token_id_of(&app, "chain").await), &[("overlap", "168")]).await;
+        let b = reveal(&app).await;
+        post_on(&app, &format!("/tokens/{}/regenerate", token_id_of(&app, "chain").await), &[("overlap", "24")]).await;
+        let c = reveal(&app).await;
+        for secret in [&a, &b, &c] {
+            assert_eq!(me(&app, secret).await.0, StatusCode::OK);
+        }
+        let newest = token_id_of(&app, "chain").await;
+        post_on(&app, &format!("/tokens/{newest}/suspend"), &[]).await;
+        for secret in [&a, &b, &c] {
+            assert_eq!(me(&app, secret).await.1["message"], "The token is suspended.", "suspended together");
+        }
+        post_on(&app, &format!("/tokens/{newest}/resume"), &[]).await;
+        assert_eq!(me(&app, &a).await.0, StatusCode::OK);
+        post_on(&app, &format!("/tokens/{newest}/delete"), &[("confirm", "delete")]).await;
+        for secret in [&a, &b, &c] {
+            assert_eq!(me(&app, secret).await.0, StatusCode::UNAUTHORIZED, "all end at once");
+        }
+    }
 }
