@@ -127,14 +127,12 @@ fn note_address(
 
 /// The request's User-Agent as shown on the token's page: printable, at most 200 characters.
 fn user_agent(req: &HttpRequest) -> String {
-    req.headers()
+    let raw = req
+        .headers()
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect()
+        .unwrap_or_default();
+    crate::domain::name::printable(raw, 200)
 }
 
 /// What the audit row of a refused address needs, taken before the verdict consumes the

@@ -131,12 +131,7 @@ pub async fn report(
 /// The reported URL as shown to people: no control characters (Postgres text cannot even hold
 /// NUL), at most `URL_MAX_CHARS`, and "an unknown place" when GitHub sent none.
 fn clean_url(raw: &str) -> String {
-    let url: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(URL_MAX_CHARS)
-        .collect();
+    let url = crate::domain::name::printable(raw, URL_MAX_CHARS);
     if url.is_empty() {
         "an unknown place".to_owned()
     } else {

@@ -190,19 +190,32 @@ pub async fn create_token(
         })
         .await?;
     match outcome {
-        CreateOutcome::Created(token) => Ok(HttpResponse::Created().json(CreatedTokenResponse {
-            token: secret.expose().to_owned(),
-            details: TokenDto::new(&token, now),
-        })),
+        CreateOutcome::Created(token) => Ok(new_secret(&secret, &token, now)),
         CreateOutcome::Invalid(errors) => Err(errors
             .into_iter()
             .next()
             .map(invalid)
             .unwrap_or_else(|| ApiError::BadRequest("The token was refused.".into()))),
-        CreateOutcome::LimitReached(max) => Err(ApiError::Conflict(format!(
-            "The account already has {max} active tokens, the most it allows."
-        ))),
+        CreateOutcome::LimitReached(max) => Err(limit_reached(max)),
     }
+}
+
+/// 201 with a new secret, shown in this answer only (create and regenerate).
+fn new_secret(
+    secret: &PlainToken,
+    token: &crate::domain::lifecycle::TokenRecord,
+    now: chrono::NaiveDateTime,
+) -> HttpResponse {
+    HttpResponse::Created().json(CreatedTokenResponse {
+        token: secret.expose().to_owned(),
+        details: TokenDto::new(token, now),
+    })
+}
+
+fn limit_reached(max: u32) -> ApiError {
+    ApiError::Conflict(format!(
+        "The account already has {max} active tokens, the most it allows."
+    ))
 }
 
 /// A token of a higher role than the caller's effective one: its standing and secret are out of
@@ -375,20 +388,13 @@ pub async fn regenerate_token(
         })
         .await?;
     match outcome {
-        RegenerateOutcome::Regenerated(token) => {
-            Ok(HttpResponse::Created().json(CreatedTokenResponse {
-                token: secret.expose().to_owned(),
-                details: TokenDto::new(&token, now),
-            }))
-        }
+        RegenerateOutcome::Regenerated(token) => Ok(new_secret(&secret, &token, now)),
         RegenerateOutcome::Deleted(token) => Err(ApiError::Conflict(format!(
             "Token {} is deleted and cannot be regenerated.",
             token.name
         ))),
         RegenerateOutcome::AboveYourRole(token) => Err(above_your_role(&caller, &token.name)),
-        RegenerateOutcome::LimitReached(max) => Err(ApiError::Conflict(format!(
-            "The account already has {max} active tokens, the most it allows."
-        ))),
+        RegenerateOutcome::LimitReached(max) => Err(limit_reached(max)),
         RegenerateOutcome::NotFound => Err(ApiError::NotFound),
     }
 }

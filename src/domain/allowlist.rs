@@ -23,7 +23,7 @@ impl IpAllowlist {
             if item.is_empty() {
                 continue;
             }
-            let shown: String = item.chars().filter(|c| !c.is_control()).take(50).collect();
+            let shown = super::name::printable(item, 50);
             let range = match (item.parse::<IpNet>(), item.parse::<IpAddr>()) {
                 (Ok(net), _) => net.trunc(),
                 (_, Ok(addr)) => IpNet::from(addr),

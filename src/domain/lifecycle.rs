@@ -51,12 +51,7 @@ pub struct TokenFilter {
 /// The name search as typed, made safe to match: trimmed, control characters dropped (Postgres
 /// text cannot even hold NUL), at most a name's length. `None` when nothing is left.
 pub fn name_search(raw: &str) -> Option<String> {
-    let needle: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(super::name::NAME_MAX)
-        .collect();
+    let needle = super::name::printable(raw, super::name::NAME_MAX);
     (!needle.is_empty()).then_some(needle)
 }
 

@@ -5,6 +5,16 @@ use super::DomainError;
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 500;
 
+/// Text from outside (a header, a report, a search) made safe to show and store: trimmed,
+/// without control characters (Postgres text cannot even hold NUL), at most `max` characters.
+pub fn printable(raw: &str, max: usize) -> String {
+    raw.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
+}
+
 /// 1–100 characters after trimming, no control characters. Unique among the issuer's live
 /// tokens (the store's partial unique index enforces that part).
 #[derive(Debug, Clone, PartialEq, Eq)]

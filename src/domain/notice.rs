@@ -154,8 +154,9 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
     };
     let name = facts.token_name;
     let token = format!(
-        "The personal token \"{name}\" (ptk_…{}) of the account {}",
-        facts.last_four, facts.account_name
+        "The personal token \"{name}\" ({}) of the account {}",
+        super::token::masked(facts.last_four),
+        facts.account_name
     );
     let expiry = facts.expires_at.map_or_else(
         || "It never expires.".to_owned(),

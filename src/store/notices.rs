@@ -193,6 +193,33 @@ pub fn claim_due(
     Ok(made)
 }
 
+type NoticeCondition = Box<
+    dyn BoxableExpression<notices::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>,
+>;
+
+/// An e-mail due at `now` (queued, or failed and past its back-off) that no pass holds.
+fn email_due(now: NaiveDateTime) -> NoticeCondition {
+    Box::new(
+        notices::email_status
+            .eq_any([STATUS_PENDING, STATUS_FAILED])
+            .and(notices::email_next_attempt_at.le(now).assume_not_null())
+            .and(
+                notices::email_leased_until
+                    .is_null()
+                    .or(notices::email_leased_until.lt(now).assume_not_null()),
+            ),
+    )
+}
+
+/// Notice `id`, while the lease taken until `until` is still this pass's.
+fn leased(id: &str, until: NaiveDateTime) -> NoticeCondition {
+    Box::new(
+        notices::id
+            .eq(id.to_owned())
+            .and(notices::email_leased_until.eq(until).assume_not_null()),
+    )
+}
+
 /// Notices whose e-mail is due (queued, or failed and past its back-off) and not leased.
 pub fn due_emails(
     conn: &mut AnyConnection,
@@ -200,13 +227,7 @@ pub fn due_emails(
     limit: i64,
 ) -> StoreResult<Vec<String>> {
     Ok(notices::table
-        .filter(notices::email_status.eq_any([STATUS_PENDING, STATUS_FAILED]))
-        .filter(notices::email_next_attempt_at.le(now).assume_not_null())
-        .filter(
-            notices::email_leased_until
-                .is_null()
-                .or(notices::email_leased_until.lt(now).assume_not_null()),
-        )
+        .filter(email_due(now))
         .order(notices::created_at.asc())
         .select(notices::id)
         .limit(limit)
@@ -238,13 +259,7 @@ pub fn lease_email(
     let taken = diesel::update(
         notices::table
             .filter(notices::id.eq(id))
-            .filter(notices::email_status.eq_any([STATUS_PENDING, STATUS_FAILED]))
-            .filter(notices::email_next_attempt_at.le(now).assume_not_null())
-            .filter(
-                notices::email_leased_until
-                    .is_null()
-                    .or(notices::email_leased_until.lt(now).assume_not_null()),
-            ),
+            .filter(email_due(now)),
     )
     .set((
         notices::email_leased_until.eq(until),
@@ -311,18 +326,14 @@ pub fn mark_sent(
     until: NaiveDateTime,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
-    diesel::update(
-        notices::table
-            .filter(notices::id.eq(id))
-            .filter(notices::email_leased_until.eq(until)),
-    )
-    .set((
-        notices::email_status.eq(STATUS_SENT),
-        notices::email_sent_at.eq(now),
-        notices::email_leased_until.eq(None::<NaiveDateTime>),
-        notices::email_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    diesel::update(notices::table.filter(leased(id, until)))
+        .set((
+            notices::email_status.eq(STATUS_SENT),
+            notices::email_sent_at.eq(now),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+            notices::email_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -337,23 +348,15 @@ pub fn mark_failed(
     error: &str,
 ) -> StoreResult<()> {
     // The reason is shown on the notifications page; a server's essay is cut to a line.
-    let error: String = error
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect();
-    diesel::update(
-        notices::table
-            .filter(notices::id.eq(id))
-            .filter(notices::email_leased_until.eq(until)),
-    )
-    .set((
-        notices::email_status.eq(STATUS_FAILED),
-        notices::email_error.eq(error),
-        notices::email_next_attempt_at.eq(now + notice::retry_delay(attempts)),
-        notices::email_leased_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
+    let error = crate::domain::name::printable(error, 300);
+    diesel::update(notices::table.filter(leased(id, until)))
+        .set((
+            notices::email_status.eq(STATUS_FAILED),
+            notices::email_error.eq(error),
+            notices::email_next_attempt_at.eq(now + notice::retry_delay(attempts)),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

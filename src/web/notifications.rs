@@ -10,7 +10,7 @@ use super::layout::{self, Layout};
 use super::{CurrentUser, WebError, format, paging, see_other};
 use crate::auth::session::{self, FlashKind};
 use crate::domain::lifecycle::Visibility;
-use crate::domain::time;
+use crate::domain::{time, token};
 use crate::state::AppState;
 use crate::store::notices::{self, EmailState};
 
@@ -71,7 +71,7 @@ pub async fn list_notifications(
                 when: format::datetime(entry.created_at),
                 when_iso: format::iso(entry.created_at),
                 headline: entry.kind.headline(&entry.token_name),
-                masked: format!("ptk_…{}", entry.last_four),
+                masked: token::masked(&entry.last_four),
                 expires: entry.expires_at.map(format::datetime).unwrap_or_default(),
                 href,
                 token_gone: entry.token_deleted || entry.expires_at.is_some_and(|at| at <= now),
