@@ -9,10 +9,13 @@ api/healthz ratio per backend.
 
     python3 bench/run.py            # needs wrk (apt-get install wrk) and, for Postgres,
                                     # BENCH_POSTGRES_URL or a local server as user postgres
+Then, in a fresh database, one account of LARGE_TOKENS tokens: medians of the administrator's
+list page (first page, filtered, page 400) and of GET /api/v1/tokens (first page, page 400).
 Settings (environment): TOKENS=10000 DURATION=10 CONNECTIONS=64 ROUNDS=3 LIST_SAMPLES=50
-BACKENDS=sqlite,postgres
+BACKENDS=sqlite,postgres LARGE_TOKENS=100000 (0 skips a part; TOKENS=0 runs only the large account)
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -32,6 +35,7 @@ CONNECTIONS = int(os.environ.get("CONNECTIONS", "64"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 LIST_SAMPLES = int(os.environ.get("LIST_SAMPLES", "50"))
 BACKENDS = os.environ.get("BACKENDS", "sqlite,postgres").split(",")
+LARGE_TOKENS = int(os.environ.get("LARGE_TOKENS", "100000"))
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench password 123"
 BINARY = os.path.join(ROOT, "target/release/personal-tokens")
@@ -67,38 +71,89 @@ def curl(args):
     return subprocess.run(["curl", "-sS", *args], check=True, capture_output=True, text=True).stdout
 
 
-def list_page_median(base, jar):
+def sign_in(base, jar):
     page = curl(["-c", jar, "-b", jar, f"{base}/login"])
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"csrf_token": csrf, "username": "bench", "password": PASSWORD})
     curl(["-c", jar, "-b", jar, "-o", "/dev/null", "--data", form, f"{base}/login"])
+
+
+def median_ms(url, auth):
+    """Median time to first byte over LIST_SAMPLES sequential requests (on loopback, the
+    server's time plus a few tens of microseconds)."""
     times = []
     for _ in range(LIST_SAMPLES):
-        out = curl(["-b", jar, "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer}", f"{base}/tokens"])
+        out = curl([*auth, "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer}", url])
         code, seconds = out.split()
         if code != "200":
-            sys.exit(f"list page answered {code}")
+            sys.exit(f"{url} answered {code}")
         times.append(float(seconds) * 1000)
     return statistics.median(times)
 
 
-def run_backend(name, database_url):
-    print(f"\n== {name}: seeding {TOKENS} tokens", flush=True)
-    started = time.monotonic()
-    token = subprocess.run([SEED, database_url, str(TOKENS), PASSWORD], check=True,
-                           capture_output=True, text=True).stdout.strip()
-    print(f"   seeded in {time.monotonic() - started:.1f} s", flush=True)
+def list_page_median(base, jar):
+    sign_in(base, jar)
+    return median_ms(f"{base}/tokens", ["-b", jar])
+
+
+def start_server(database_url):
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{port}", RUST_LOG="warn")
     server = subprocess.Popen([BINARY], env=env)
     base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            curl(["-o", "/dev/null", f"{base}/healthz"])
+            break
+        except subprocess.CalledProcessError:
+            time.sleep(0.1)
+    return server, base
+
+
+def seed(database_url, count):
+    started = time.monotonic()
+    token = subprocess.run([SEED, database_url, str(count), PASSWORD], check=True,
+                           capture_output=True, text=True).stdout.strip()
+    return token, time.monotonic() - started
+
+
+LARGE_PAGES = (
+    ("list, first page", "/tokens"),
+    ("list, filtered", "/tokens?role=read_only&status=active&q=seed-0"),
+    ("list, page 400", "/tokens?page=400"),
+    ("API list", "/api/v1/tokens"),
+    ("API list, page 400", "/api/v1/tokens?page=400"),
+)
+
+
+def large_account(name, database_url):
+    """An administrator whose account holds LARGE_TOKENS tokens: medians of the list page
+    (first, filtered, page 400) and of GET /api/v1/tokens."""
+    print(f"\n== {name}: seeding {LARGE_TOKENS} tokens in one account", flush=True)
+    token, took = seed(database_url, LARGE_TOKENS)
+    print(f"   seeded in {took:.1f} s", flush=True)
+    server, base = start_server(database_url)
     try:
-        for _ in range(100):
-            try:
-                curl(["-o", "/dev/null", f"{base}/healthz"])
-                break
-            except subprocess.CalledProcessError:
-                time.sleep(0.1)
+        with tempfile.TemporaryDirectory() as tmp:
+            jar = os.path.join(tmp, "jar")
+            sign_in(base, jar)
+            results = {}
+            for label, path in LARGE_PAGES:
+                auth = ["-H", f"Authorization: Bearer {token}"] if path.startswith("/api") else ["-b", jar]
+                results[label] = median_ms(f"{base}{path}", auth)
+                print(f"   {label:20} median {results[label]:.1f} ms", flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+    return results, took
+
+
+def run_backend(name, database_url):
+    print(f"\n== {name}: seeding {TOKENS} tokens", flush=True)
+    token, took = seed(database_url, TOKENS)
+    print(f"   seeded in {took:.1f} s", flush=True)
+    server, base = start_server(database_url)
+    try:
         best = {"healthz": None, "api": None}
         for round_number in range(1, ROUNDS + 1):
             for route, url, auth in (("healthz", f"{base}/healthz", None), ("api", f"{base}/api/v1/me", token)):
@@ -120,19 +175,21 @@ def main():
         sys.exit("wrk is missing: apt-get install wrk")
     subprocess.run(["cargo", "build", "--release", "--bin", "personal-tokens", "--example", "seed"],
                    cwd=ROOT, check=True)
-    results = {}
-    if "sqlite" in BACKENDS:
-        with tempfile.TemporaryDirectory() as tmp:
-            results["sqlite"] = run_backend("sqlite", os.path.join(tmp, "bench.db"))
-    if "postgres" in BACKENDS:
-        db = f"pt_bench_{uuid.uuid4().hex[:12]}"
-        subprocess.run(["psql", PG_ADMIN, "-qc", f'CREATE DATABASE "{db}"'], check=True)
-        try:
-            parsed = urllib.parse.urlparse(PG_ADMIN)
-            results["postgres"] = run_backend("postgres", parsed._replace(path=f"/{db}").geturl())
-        finally:
-            subprocess.run(["psql", PG_ADMIN, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=False)
+    results, large = {}, {}
+    for backend in BACKENDS:
+        cases = [(run_backend, results)] if TOKENS else []
+        if LARGE_TOKENS:
+            cases.append((large_account, large))
+        for run, into in cases:
+            with fresh_database(backend) as url:
+                into[backend] = run(backend, url)
 
+    if results:
+        print_load(results)
+    print_large(large)
+
+
+def print_load(results):
     print(f"\nBest of {ROUNDS} rounds, {CONNECTIONS} connections, {DURATION} s each, {os.cpu_count()} cores; "
           f"{TOKENS} tokens seeded")
     print(f"{'backend':9} {'route':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
@@ -142,6 +199,28 @@ def main():
             print(f"{backend:9} {label:14} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
         print(f"{backend:9} {'api/healthz':14} {best['api']['rps'] / best['healthz']['rps']:>10.2f}")
         print(f"{backend:9} {'list page':14} median {list_ms:.1f} ms (admin, {TOKENS} tokens, {LIST_SAMPLES} requests)")
+
+
+def print_large(large):
+    for backend, (medians, took) in large.items():
+        print(f"\n{backend}: one account of {LARGE_TOKENS} tokens (seeded in {took:.1f} s), "
+              f"median of {LIST_SAMPLES} sequential requests")
+        for label, ms in medians.items():
+            print(f"{backend:9} {label:20} {ms:>7.1f} ms")
+
+
+@contextlib.contextmanager
+def fresh_database(backend):
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield os.path.join(tmp, "bench.db")
+        return
+    db = f"pt_bench_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", PG_ADMIN, "-qc", f'CREATE DATABASE "{db}"'], check=True)
+    try:
+        yield urllib.parse.urlparse(PG_ADMIN)._replace(path=f"/{db}").geturl()
+    finally:
+        subprocess.run(["psql", PG_ADMIN, "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=False)
 
 
 if __name__ == "__main__":

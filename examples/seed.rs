@@ -1,9 +1,11 @@
 //! Seeds a database for the benchmark and the fuzz pass: an account "Bench" whose policy allows
-//! `--count` tokens, an administrator `bench` (password from `--password`), and that many
-//! tokens. Prints one of the tokens, in clear, on standard output.
+//! COUNT tokens, an administrator `bench` (password PASSWORD), and that many tokens. Prints the
+//! one live administrator token, in clear, on standard output.
 //!
 //! cargo run --release --example seed -- DATABASE_URL COUNT PASSWORD
 
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::RunQueryDsl;
 use personal_tokens::auth::password;
 use personal_tokens::domain::expiry::ExpiryChoice;
 use personal_tokens::domain::lifecycle::NewTokenInput;
@@ -36,26 +38,91 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     store.run_blocking(|conn| tokens::set_max_tokens(conn, &admin.account_id, count + 10))?;
 
-    let mut first = None;
-    for n in 0..count {
-        let secret = PlainToken::generate();
-        let input = NewTokenInput {
-            name: format!("seed-{n:05}"),
-            description: "seeded for the benchmark".into(),
-            expiry: Ok(ExpiryChoice::Days(365)),
-            role: "admin".into(),
-            allowed_ips: String::new(),
-        };
-        let outcome = store.run_blocking(|conn| {
-            tokens::create_token(conn, &admin, &input, &secret, time::now(), None)
+    // One token through the product's own path, so the printed one is real and usable; the
+    // rest in multi-row inserts, so 100,000 seed in seconds rather than hours of per-token
+    // limit checks.
+    let secret = PlainToken::generate();
+    let input = NewTokenInput {
+        name: "seed-main".into(),
+        description: "seeded for the benchmark".into(),
+        expiry: Ok(ExpiryChoice::Days(365)),
+        role: "admin".into(),
+        allowed_ips: String::new(),
+    };
+    let outcome = store.run_blocking(|conn| {
+        tokens::create_token(conn, &admin, &input, &secret, time::now(), None)
+    })?;
+    if !matches!(outcome, CreateOutcome::Created(_)) {
+        return Err("the first token was refused".into());
+    }
+    let postgres = url.starts_with("postgres");
+    let now = time::now();
+    let mut n = 1;
+    while n < count {
+        let batch_end = (n + BATCH).min(count);
+        let rows: Vec<String> = (n..batch_end)
+            .map(|n| seeded_row(n, &admin, postgres, now))
+            .collect();
+        let sql = format!(
+            "INSERT INTO tokens (id, account_id, issuer_id, name, description, role, digest, \
+             last_four, created_at, expires_at, deleted_at, deleted_by) VALUES {}",
+            rows.join(", ")
+        );
+        store.run_blocking(|conn| {
+            diesel::sql_query(sql)
+                .execute(conn)
+                .map_err(personal_tokens::store::StoreError::from)
         })?;
-        if !matches!(outcome, CreateOutcome::Created(_)) {
-            return Err(format!("token {n} was refused").into());
-        }
-        first.get_or_insert(secret);
+        n = batch_end;
     }
-    if let Some(token) = first {
-        println!("{}", token.expose());
-    }
+    println!("{}", secret.expose());
     Ok(())
+}
+
+const BATCH: u32 = 1000;
+
+/// Token `n`: created over the past year, a mix of roles, one in ten deleted and one in ten
+/// expired, so filters and pages have real work to do.
+fn seeded_row(
+    n: u32,
+    admin: &personal_tokens::domain::User,
+    postgres: bool,
+    now: NaiveDateTime,
+) -> String {
+    let stamp = |t: NaiveDateTime| format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"));
+    let created = now - TimeDelta::seconds(i64::from(n) * 300);
+    let expires = if n % 10 == 3 {
+        created + TimeDelta::days(1)
+    } else {
+        now + TimeDelta::days(30 + i64::from(n % 300))
+    };
+    let (deleted_at, deleted_by) = if n % 10 == 7 {
+        (
+            stamp(created + TimeDelta::hours(1)),
+            format!("'{}'", admin.id),
+        )
+    } else {
+        ("NULL".to_owned(), "NULL".to_owned())
+    };
+    let digest: String = PlainToken::generate()
+        .digest()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let digest = if postgres {
+        format!("'\\x{digest}'::bytea")
+    } else {
+        format!("X'{digest}'")
+    };
+    let role = ["admin", "engineer", "read_only"][n as usize % 3];
+    format!(
+        "('{}', '{}', '{}', 'seed-{n:06}', 'seeded for the benchmark', '{role}', {digest}, '{:04}', {}, {}, {deleted_at}, {deleted_by})",
+        personal_tokens::domain::TokenId::generate(),
+        admin.account_id,
+        admin.id,
+        n % 10_000,
+        stamp(created),
+        stamp(expires),
+    )
 }

@@ -9,9 +9,9 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
-use actix_web::web::Data;
+use actix_web::web::{Data, get};
 use actix_web::{App, HttpServer};
 use secrecy::ExposeSecret;
 
@@ -19,10 +19,10 @@ use crate::auth::TrustedProxies;
 use crate::auth::scanning::ScanningKeys;
 use crate::config::Settings;
 use crate::domain::allowlist::IpAllowlist;
-use crate::notify::Notifier;
+use crate::notify::{NoticeTask, Notifier};
 use crate::state::AppState;
 use crate::store::{DatabaseUrl, Store, StoreError, secrets};
-use crate::web;
+use crate::{observe, web};
 
 pub const SESSION_COOKIE: &str = "pt_session";
 const SESSION_KEY_SECRET: &str = "session_key";
@@ -50,6 +50,35 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     state: Data<AppState>,
+    metrics: Option<(SocketAddr, ServerHandle)>,
+    notices: Option<NoticeTask>,
+}
+
+/// `/metrics` alone on an address of its own, one worker: scrapes are rare and small.
+fn metrics_server(
+    bind: &str,
+    state: &Data<AppState>,
+) -> Result<(SocketAddr, ServerHandle), StartError> {
+    let bind_error = |source| StartError::Bind {
+        address: bind.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(bind).map_err(bind_error)?;
+    let address = listener.local_addr().map_err(bind_error)?;
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", get().to(observe::metrics_page))
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .listen(listener)
+    .map_err(bind_error)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok((address, handle))
 }
 
 impl Application {
@@ -84,10 +113,10 @@ impl Application {
             source,
         })?;
 
-        if settings.notice_interval > 0 {
+        let notices = (settings.notice_interval > 0).then(|| {
             let interval = Duration::from_secs(settings.notice_interval);
-            notifier.clone().spawn(store.clone(), interval);
-        }
+            notifier.clone().spawn(store.clone(), interval)
+        });
         let state = Data::new(AppState::new(store, notifier, scanning_keys));
         let flusher = state.clone();
         let every = Duration::from_millis(settings.activity_flush_ms.max(10));
@@ -98,6 +127,7 @@ impl Application {
             }
         });
         let secure = settings.secure_cookies;
+        let metrics_here = settings.metrics && settings.metrics_bind.is_none();
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let session =
@@ -115,6 +145,11 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(web::forms::form_config())
+                .configure(|cfg| {
+                    if metrics_here {
+                        cfg.route("/metrics", get().to(observe::metrics_page));
+                    }
+                })
                 .configure(crate::api::routes)
                 .service(
                     actix_web::web::scope("")
@@ -123,7 +158,9 @@ impl Application {
                         .wrap(session),
                 )
                 .wrap(web::headers::security_headers())
+                .wrap(from_fn(observe::observe))
         })
+        .shutdown_timeout(settings.shutdown_timeout)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             address: settings.bind.clone(),
@@ -132,11 +169,22 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
         }
+        let metrics = match &settings.metrics_bind {
+            Some(bind) => Some(metrics_server(bind, &state)?),
+            None => None,
+        };
         Ok(Self {
             address,
             server: server.run(),
             state,
+            metrics,
+            notices,
         })
+    }
+
+    /// Where `/metrics` has its own listener (`METRICS_BIND`), if it has one.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(address, _)| *address)
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -152,11 +200,20 @@ impl Application {
         self.state.clock.clone()
     }
 
-    /// Serves until the server stops (a signal, or its handle), then stores the request counts
-    /// still in memory.
+    /// Serves until the server stops (a signal, or its handle). SIGTERM drains: no new
+    /// connections, requests in flight are answered (for up to `SHUTDOWN_TIMEOUT`), a notice
+    /// pass under way finishes, and the request counts still in memory are stored.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        tracing::info!("stopped accepting; finishing background work");
+        if let Some((_, handle)) = self.metrics {
+            handle.stop(true).await;
+        }
+        if let Some(notices) = self.notices {
+            notices.stop().await;
+        }
         self.state.flush_activity().await;
+        tracing::info!("stopped");
         served
     }
 }

@@ -88,6 +88,36 @@ pub struct Settings {
     /// `personal-tokens notify` from cron instead).
     #[arg(long, env = "NOTICE_INTERVAL", default_value_t = 300, global = true)]
     pub notice_interval: u64,
+
+    /// Serve `GET /metrics` (Prometheus text format) on the main port.
+    #[arg(long, env = "METRICS", default_value = "false", action = ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    pub metrics: bool,
+
+    /// Serve `GET /metrics` on this address of its own (e.g. 127.0.0.1:9100) instead, so it
+    /// need not be reachable where the dashboard is.
+    #[arg(long, env = "METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+
+    /// `text` (for people) or `json` (one object per line, for a log collector).
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        default_value = "text",
+        value_enum,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Seconds a stopping server (SIGTERM) gives requests in flight before it closes them.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 30, global = true)]
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Settings {
@@ -107,6 +137,10 @@ impl Settings {
             secret_scanning_keys: None,
             activity_flush_ms: 5000,
             notice_interval: 300,
+            metrics: false,
+            metrics_bind: None,
+            log_format: LogFormat::Text,
+            shutdown_timeout: 30,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::auth::{bearer, client_addr};
 use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Caller, Refusal};
 use crate::domain::notice::NoticeKind;
+use crate::metrics::{BearerOutcome, METRICS};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{addresses, notices, tokens};
@@ -36,14 +37,20 @@ impl FromRequest for ApiCaller {
         let client = client_addr(req);
         let user_agent = user_agent(req);
         Box::pin(async move {
-            let digest = checked.map_err(|e| ApiError::InvalidToken(e.message()))?;
+            let digest = checked.map_err(|e| {
+                METRICS.bearer(BearerOutcome::Invalid);
+                ApiError::InvalidToken(e.message())
+            })?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let now = state.clock.now();
             let credential = state
                 .store
                 .run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
                 .await?
-                .ok_or(ApiError::InvalidToken("The token is not valid."))?;
+                .ok_or_else(|| {
+                    METRICS.bearer(BearerOutcome::Invalid);
+                    ApiError::InvalidToken("The token is not valid.")
+                })?;
             let due = credential.last_use_due(now);
             // The usual case, a client using the address it used a moment ago, was noted then:
             // nothing more to do, and no lock taken.
@@ -61,8 +68,12 @@ impl FromRequest for ApiCaller {
                 name: credential.token_name.clone(),
             });
             let caller = match credential.authorize(now, client) {
-                Ok(caller) => caller,
+                Ok(caller) => {
+                    METRICS.bearer(BearerOutcome::Ok);
+                    caller
+                }
                 Err(Refusal::IpNotAllowed) => {
+                    METRICS.bearer(BearerOutcome::IpNotAllowed);
                     if let Some(context) = refusal_context {
                         record_refusal(&state, context, client);
                     }
@@ -180,6 +191,13 @@ fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Optio
 }
 
 fn refused(refusal: Refusal) -> ApiError {
+    METRICS.bearer(match refusal {
+        Refusal::Deleted => BearerOutcome::Deleted,
+        Refusal::Expired => BearerOutcome::Expired,
+        Refusal::Suspended => BearerOutcome::Suspended,
+        Refusal::IssuerInactive => BearerOutcome::Inactive,
+        Refusal::IpNotAllowed => BearerOutcome::IpNotAllowed,
+    });
     match refusal {
         Refusal::Deleted => ApiError::InvalidToken("The token was deleted."),
         Refusal::Expired => ApiError::InvalidToken("The token has expired."),

@@ -147,6 +147,7 @@ impl ResponseError for ApiError {
                 response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
             }
             Self::InsufficientScope(_) => {
+                crate::metrics::METRICS.bearer(crate::metrics::BearerOutcome::Forbidden);
                 response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope""#));
             }
             Self::MethodNotAllowed(allow) => {

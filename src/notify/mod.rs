@@ -12,6 +12,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::config::Settings;
 use crate::domain::notice::{self, NoticeFacts};
+use crate::metrics::METRICS;
 use crate::store::{Store, StoreError, notices};
 pub use mail::{MailError, Mailer};
 
@@ -77,9 +78,17 @@ impl Notifier {
     /// e-mail goes out; an e-mail that fails is recorded and retried by a later pass.
     pub fn run_pass(&self, store: &Store, now: NaiveDateTime) -> Result<PassReport, StoreError> {
         let email_enabled = self.email_enabled();
-        let made = store.run_blocking(|conn| notices::claim_due(conn, now, email_enabled))?;
-        let (sent, failed) = self.send_due(store, now)?;
-        Ok(PassReport { made, sent, failed })
+        let pass = || -> Result<PassReport, StoreError> {
+            let made = store.run_blocking(|conn| notices::claim_due(conn, now, email_enabled))?;
+            let (sent, failed) = self.send_due(store, now)?;
+            Ok(PassReport { made, sent, failed })
+        };
+        let report = pass();
+        match &report {
+            Ok(_) => METRICS.notice_passes.inc(),
+            Err(_) => METRICS.notice_passes_failed.inc(),
+        }
+        report
     }
 
     /// Whether notices should queue e-mails (SMTP is configured).
@@ -125,10 +134,12 @@ impl Notifier {
             let key = format!("notice.{}", job.notice_id);
             match mailer.send(&job.to, &text.subject, text.body, &key) {
                 Ok(()) => {
+                    METRICS.emails_sent.inc();
                     store.run_blocking(|conn| notices::mark_sent(conn, &id, until, now))?;
                     sent += 1;
                 }
                 Err(error) => {
+                    METRICS.emails_failed.inc();
                     tracing::warn!(notice = %id, %error, "notice e-mail failed; will retry");
                     store.run_blocking(|conn| {
                         let error = error.to_string();
@@ -143,12 +154,20 @@ impl Notifier {
 
     /// Runs a pass every `interval` inside the server, after a random first delay so instances
     /// started together do not all fire at once. A failed pass is logged; the next one retries.
-    pub fn spawn(self, store: Store, interval: Duration) {
+    pub fn spawn(self, store: Store, interval: Duration) -> NoticeTask {
         let first = Duration::from_millis(rand::random_range(0..=interval.as_millis() as u64));
-        tokio::spawn(async move {
-            tokio::time::sleep(first).await;
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let handle = tokio::spawn(async move {
+            let mut delay = first;
             loop {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stopped.changed() => return,
+                }
+                delay = interval;
                 let (notifier, pass_store) = (self.clone(), store.clone());
+                // Not raced against the stop signal: a pass that has claimed notices finishes
+                // sending them before the server exits.
                 let outcome = tokio::task::spawn_blocking(move || {
                     notifier.run_pass(&pass_store, crate::domain::time::now())
                 })
@@ -161,9 +180,28 @@ impl Notifier {
                     Ok(Err(error)) => tracing::error!(%error, "notice pass failed"),
                     Err(error) => tracing::error!(%error, "notice pass panicked"),
                 }
-                tokio::time::sleep(interval).await;
+                if *stopped.borrow() {
+                    return;
+                }
             }
         });
+        NoticeTask { stop, handle }
+    }
+}
+
+/// The server's notice loop, stopped at shutdown.
+pub struct NoticeTask {
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl NoticeTask {
+    /// Ends the loop: at once when it is waiting, after the pass when one is running.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.handle.await {
+            tracing::error!(%error, "notice loop ended badly");
+        }
     }
 }
 

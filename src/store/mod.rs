@@ -14,16 +14,20 @@ pub mod secrets;
 pub mod tokens;
 pub mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::r2d2::{self, ManageConnection, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use error::{StoreError, StoreResult};
+
+use crate::metrics::PoolReading;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -177,6 +181,8 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Callers waiting for a connection right now, for `/metrics` (r2d2 does not say).
+    waiting: Arc<AtomicI64>,
     /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
     /// trip away. `run_quick` runs the first inline and sends the second to the blocking pool.
     local: bool,
@@ -199,8 +205,32 @@ impl Store {
             .map_err(|e| StoreError::Connect(e.to_string()))?;
         Ok(Self {
             pool,
+            waiting: Arc::default(),
             local: matches!(url, DatabaseUrl::Sqlite(_)),
         })
+    }
+
+    /// A connection from the pool, counted as waiting until it is handed over.
+    fn checkout(
+        pool: &Pool,
+        waiting: &AtomicI64,
+    ) -> StoreResult<PooledConnection<ConnectionManager>> {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = pool.get();
+        waiting.fetch_sub(1, Ordering::Relaxed);
+        Ok(conn?)
+    }
+
+    /// The pool as `/metrics` shows it.
+    pub fn pool_reading(&self) -> PoolReading {
+        let state = self.pool.state();
+        PoolReading {
+            backend: if self.local { "sqlite" } else { "postgres" },
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            waiting: self.waiting.load(Ordering::Relaxed).max(0),
+            max: self.pool.max_size(),
+        }
     }
 
     /// Runs `job` with a pooled connection on the blocking thread pool.
@@ -209,9 +239,9 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, waiting) = (self.pool.clone(), self.waiting.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = Self::checkout(&pool, &waiting)?;
             job(&mut conn)
         })
         .await?
@@ -227,7 +257,7 @@ impl Store {
         F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
     {
         if self.local {
-            let mut conn = self.pool.get()?;
+            let mut conn = Self::checkout(&self.pool, &self.waiting)?;
             job(&mut conn)
         } else {
             self.run(job).await
@@ -239,7 +269,7 @@ impl Store {
         &self,
         job: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let mut conn = self.pool.get()?;
+        let mut conn = Self::checkout(&self.pool, &self.waiting)?;
         job(&mut conn)
     }
 }

@@ -21,6 +21,7 @@ use crate::domain::policy::TokenPolicy;
 use crate::domain::status::{StatusFilter, TokenStatus, status_at};
 use crate::domain::token::{PlainToken, TokenDigest};
 use crate::domain::{AccountId, DomainError, Role, TokenId, User, UserId};
+use crate::metrics::METRICS;
 
 #[diesel::declare_sql_function]
 extern "SQL" {
@@ -313,7 +314,7 @@ pub fn revoke_reported(
     url: &str,
     now: NaiveDateTime,
 ) -> StoreResult<Reported> {
-    locked_transaction(conn, "secret-scanning", |conn| {
+    let outcome = locked_transaction(conn, "secret-scanning", |conn| {
         let found = tokens::table
             .filter(tokens::digest.eq(digest.as_bytes().to_vec()))
             .select(TokenRow::as_select())
@@ -361,7 +362,11 @@ pub fn revoke_reported(
             },
         )?;
         Ok(Reported::Revoked(TokenId::from_trusted(row.id)))
-    })
+    })?;
+    if matches!(outcome, Reported::Revoked(_)) {
+        METRICS.tokens_deleted.inc();
+    }
+    Ok(outcome)
 }
 
 /// True when a live token the viewer can see expires within the warning window (the "!" badge).
@@ -470,7 +475,7 @@ pub fn create_token(
     ip: Option<&str>,
 ) -> StoreResult<CreateOutcome> {
     let account = &creator.account_id;
-    locked_transaction(conn, &lock_key(account), |conn| {
+    let outcome = locked_transaction(conn, &lock_key(account), |conn| {
         let policy = find_policy(conn, account)?;
         let new = match NewToken::parse(input, creator.role, &policy, now) {
             Ok(new) => new,
@@ -498,7 +503,11 @@ pub fn create_token(
             row,
             creator.display_name.clone(),
         ))))
-    })
+    })?;
+    if matches!(outcome, CreateOutcome::Created(_)) {
+        METRICS.tokens_created.inc();
+    }
+    Ok(outcome)
 }
 
 /// The secrets still being rotated out for `id`: those it replaced whose deletion time is ahead,
@@ -573,7 +582,7 @@ pub fn delete_token(
     ip: Option<&str>,
 ) -> StoreResult<DeleteOutcome> {
     let visibility = Visibility::of(actor);
-    conn.transaction(|conn| {
+    let outcome = conn.transaction::<_, StoreError, _>(|conn| {
         let Some(token) = find_token(conn, &visibility, id)? else {
             return Ok(DeleteOutcome::NotFound);
         };
@@ -595,7 +604,11 @@ pub fn delete_token(
             deleted_at: Some(now),
             ..token
         }))
-    })
+    })?;
+    if matches!(outcome, DeleteOutcome::Deleted(_)) {
+        METRICS.tokens_deleted.inc();
+    }
+    Ok(outcome)
 }
 
 pub enum RegenerateOutcome {
@@ -629,7 +642,7 @@ pub fn regenerate_token(
 ) -> StoreResult<RegenerateOutcome> {
     let visibility = Visibility::of(actor);
     let account = &actor.account_id;
-    locked_transaction(conn, &lock_key(account), |conn| {
+    let outcome = locked_transaction(conn, &lock_key(account), |conn| {
         let Some(old) = find_token(conn, &visibility, id)? else {
             return Ok(RegenerateOutcome::NotFound);
         };
@@ -688,7 +701,13 @@ pub fn regenerate_token(
             row,
             old.issuer_name,
         )))
-    })
+    })?;
+    // A new token, and the old one on its way out (at once or after the overlap).
+    if matches!(outcome, RegenerateOutcome::Regenerated(_)) {
+        METRICS.tokens_created.inc();
+        METRICS.tokens_deleted.inc();
+    }
+    Ok(outcome)
 }
 
 pub enum SuspendOutcome {

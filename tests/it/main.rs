@@ -17,6 +17,7 @@ mod leaks;
 mod login;
 mod notices;
 mod operations;
+mod process;
 mod setup;
 mod token_helpers;
 mod token_story;

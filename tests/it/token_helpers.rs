@@ -315,7 +315,7 @@ pub fn date_in(days: i64) -> String {
 
 /// One API call: status, headers and the JSON body (`Null` when there is none).
 pub async fn call(
-    app: &TestApp,
+    app: &Browser,
     method: Method,
     path: &str,
     token: Option<&str>,
@@ -335,7 +335,7 @@ pub async fn call(
     (status, headers, body)
 }
 
-pub async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
+pub async fn me(app: &Browser, token: &str) -> (StatusCode, Value) {
     let (status, _, body) = call(app, Method::GET, "/api/v1/me", Some(token), None).await;
     (status, body)
 }

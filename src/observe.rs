@@ -1,0 +1,117 @@
+//! What operators see of each request: a request id (the caller's `X-Request-Id` when it is
+//! sane, else one made here, returned either way), a span carrying it so every log line of the
+//! request names it, one access line when it is answered, and its HTTP metrics; and the
+//! `/metrics` page. Wraps both `web` and `api` and imports neither: only `app` mounts it.
+//! Nothing here logs a path's values, a header or a body, so no secret can pass through it.
+
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::HttpResponse;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use tracing::Instrument;
+
+use crate::metrics::METRICS;
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Longest caller-supplied request id kept; anything longer or odder is replaced.
+const REQUEST_ID_MAX: usize = 64;
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = request_id(req.headers());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, method = %method);
+    let result = next.call(req).instrument(span.clone()).await;
+    let seconds = started.elapsed().as_secs_f64();
+    match result {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let route = response.request().match_pattern();
+            let route = route.as_deref().unwrap_or("unmatched");
+            METRICS.http(route, method.as_str(), status, seconds);
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            span.in_scope(|| access_line(route, status, seconds));
+            Ok(response)
+        }
+        Err(error) => {
+            let status = error.as_response_error().status_code().as_u16();
+            METRICS.http("unmatched", method.as_str(), status, seconds);
+            span.in_scope(|| access_line("unmatched", status, seconds));
+            Err(error)
+        }
+    }
+}
+
+fn access_line(route: &str, status: u16, seconds: f64) {
+    let latency_ms = (seconds * 1_000_000.0).round() / 1000.0;
+    tracing::info!(target: "personal_tokens::access", route, status, latency_ms, "answered");
+}
+
+/// The caller's id when it is 1–64 characters of `[A-Za-z0-9._:-]` (what proxies and tracing
+/// systems send), so a request can be followed across services; otherwise a new one. Anything
+/// else is dropped rather than cleaned, so a log line never carries what a client typed.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=REQUEST_ID_MAX).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        })
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// A random per-process prefix and a counter: unique across instances, no syscall per request.
+fn new_request_id() -> String {
+    static PREFIX: LazyLock<u32> = LazyLock::new(rand::random);
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{:08x}-{:x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// `GET /metrics`, on the main port with `METRICS=true` or on `METRICS_BIND`.
+pub async fn metrics_page(state: Data<AppState>) -> HttpResponse {
+    let text = METRICS.render(&[state.store.pool_reading()]);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_id(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_sane_caller_id_is_kept_and_anything_else_replaced() {
+        assert_eq!(request_id(&with_id("abc-123_x.y:z")), "abc-123_x.y:z");
+        for odd in ["", "has space", "quote\"", &"x".repeat(65), "ptk_ ok"] {
+            let made = request_id(&with_id(odd));
+            assert_ne!(made, odd);
+            assert!(made.contains('-') && made.len() <= 25, "{made}");
+        }
+        assert_ne!(
+            request_id(&HeaderMap::new()),
+            request_id(&HeaderMap::new()),
+            "each made id is new"
+        );
+    }
+}
