@@ -9,10 +9,14 @@ api/healthz ratio per backend.
 
     python3 bench/run.py            # needs wrk (apt-get install wrk) and, for Postgres,
                                     # BENCH_POSTGRES_URL or a local server as user postgres
+On Postgres the API is loaded once more through examples/delay_proxy.rs, which adds DELAY_MS (1)
+each way between server and database, as a database on another machine would.
 Then, in a fresh database, one account of LARGE_TOKENS tokens: medians of the administrator's
 list page (first page, filtered, page 400) and of GET /api/v1/tokens (first page, page 400).
 Settings (environment): TOKENS=10000 DURATION=10 CONNECTIONS=64 ROUNDS=3 LIST_SAMPLES=50
 BACKENDS=sqlite,postgres LARGE_TOKENS=100000 (0 skips a part; TOKENS=0 runs only the large account)
+DELAY_MS=1 (0 skips the delayed run)
+BENCH_BINARY=path (a server built from another commit; the seed is still built from this one)
 """
 
 import contextlib
@@ -38,8 +42,11 @@ BACKENDS = os.environ.get("BACKENDS", "sqlite,postgres").split(",")
 LARGE_TOKENS = int(os.environ.get("LARGE_TOKENS", "100000"))
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench password 123"
-BINARY = os.path.join(ROOT, "target/release/personal-tokens")
+# BENCH_BINARY: a server built elsewhere (an older commit, to compare in one run); not rebuilt.
+BINARY = os.environ.get("BENCH_BINARY", os.path.join(ROOT, "target/release/personal-tokens"))
 SEED = os.path.join(ROOT, "target/release/examples/seed")
+PROXY = os.path.join(ROOT, "target/release/examples/delay_proxy")
+DELAY_MS = int(os.environ.get("DELAY_MS", "1"))
 
 
 def free_port():
@@ -94,6 +101,22 @@ def median_ms(url, auth):
 def list_page_median(base, jar):
     sign_in(base, jar)
     return median_ms(f"{base}/tokens", ["-b", jar])
+
+
+@contextlib.contextmanager
+def delayed(database_url):
+    """The same database behind a proxy that adds DELAY_MS each way, as a remote one would."""
+    parsed = urllib.parse.urlparse(database_url)
+    port = free_port()
+    proxy = subprocess.Popen([PROXY, f"127.0.0.1:{port}", f"{parsed.hostname}:{parsed.port or 5432}", str(DELAY_MS)],
+                             stdout=subprocess.DEVNULL)
+    try:
+        netloc = parsed.netloc.rsplit("@", 1)
+        netloc[-1] = f"127.0.0.1:{port}"
+        yield parsed._replace(netloc="@".join(netloc)).geturl()
+    finally:
+        proxy.terminate()
+        proxy.wait()
 
 
 def start_server(database_url):
@@ -167,13 +190,27 @@ def run_backend(name, database_url):
     finally:
         server.terminate()
         server.wait()
+    if name == "postgres" and DELAY_MS:
+        with delayed(database_url) as far_url:
+            server, base = start_server(far_url)
+            try:
+                for round_number in range(1, ROUNDS + 1):
+                    result = wrk(f"{base}/api/v1/me", token)
+                    print(f"   round {round_number} api +{DELAY_MS}ms {result['rps']:>8.0f} req/s  "
+                          f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
+                    if "api_delayed" not in best or result["rps"] > best["api_delayed"]["rps"]:
+                        best["api_delayed"] = result
+            finally:
+                server.terminate()
+                server.wait()
     return best, list_ms
 
 
 def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
-    subprocess.run(["cargo", "build", "--release", "--bin", "personal-tokens", "--example", "seed"],
+    subprocess.run(["cargo", "build", "--release", "--example", "seed", "--example", "delay_proxy"]
+                   + ([] if "BENCH_BINARY" in os.environ else ["--bin", "personal-tokens"]),
                    cwd=ROOT, check=True)
     results, large = {}, {}
     for backend in BACKENDS:
@@ -194,10 +231,16 @@ def print_load(results):
           f"{TOKENS} tokens seeded")
     print(f"{'backend':9} {'route':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
     for backend, (best, list_ms) in results.items():
-        for route, label in (("healthz", "/healthz"), ("api", "/api/v1/me")):
+        routes = [("healthz", "/healthz"), ("api", "/api/v1/me")]
+        if "api_delayed" in best:
+            routes.append(("api_delayed", f"/api +{DELAY_MS}ms"))
+        for route, label in routes:
             r = best[route]
             print(f"{backend:9} {label:14} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
         print(f"{backend:9} {'api/healthz':14} {best['api']['rps'] / best['healthz']['rps']:>10.2f}")
+        if "api_delayed" in best:
+            print(f"{backend:9} {'delayed/api':14} {best['api_delayed']['rps'] / best['api']['rps']:>10.2f}"
+                  f"   (database behind {DELAY_MS} ms each way)")
         print(f"{backend:9} {'list page':14} median {list_ms:.1f} ms (admin, {TOKENS} tokens, {LIST_SAMPLES} requests)")
 
 

@@ -36,7 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
     })?;
-    store.run_blocking(|conn| tokens::set_max_tokens(conn, &admin.account_id, count + 10))?;
+    // Room for a few more, within the highest limit a policy may set.
+    store.run_blocking(|conn| {
+        tokens::set_max_tokens(conn, &admin.account_id, (count + 10).min(10_000))
+    })?;
 
     // One token through the product's own path, so the printed one is real and usable; the
     // rest in multi-row inserts, so 100,000 seed in seconds rather than hours of per-token

@@ -43,14 +43,10 @@ impl FromRequest for ApiCaller {
             })?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let now = state.clock.now();
-            let credential = state
-                .store
-                .run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
-                .await?
-                .ok_or_else(|| {
-                    METRICS.bearer(BearerOutcome::Invalid);
-                    ApiError::InvalidToken("The token is not valid.")
-                })?;
+            let credential = state.store.find_credential(digest).await?.ok_or_else(|| {
+                METRICS.bearer(BearerOutcome::Invalid);
+                ApiError::InvalidToken("The token is not valid.")
+            })?;
             let due = credential.last_use_due(now);
             // The usual case, a client using the address it used a moment ago, was noted then:
             // nothing more to do, and no lock taken.

@@ -111,9 +111,12 @@ pub struct TokenListResponse {
     pub tokens: Vec<TokenDto>,
     pub page: i64,
     pub per_page: i64,
-    /// Tokens matching the filters, over all pages.
+    /// Tokens matching the filters, over all pages. Counting stops 1,000 past this page: when
+    /// `total_exact` is false there are more than `total`.
     pub total: i64,
-    /// Active tokens in the account, counted against `max_tokens`.
+    pub total_exact: bool,
+    /// Live tokens in the account, counted against `max_tokens` (and only up to it: at the
+    /// limit there may be more, when a lower limit was set after they were made).
     pub live_in_account: i64,
     pub max_tokens: u32,
 }

@@ -102,8 +102,9 @@ pub async fn list_tokens(
             .collect(),
         page,
         per_page: TOKENS_PER_PAGE,
-        total: listing.matching,
-        live_in_account: listing.live_in_account,
+        total: listing.matching.value,
+        total_exact: listing.matching.exact,
+        live_in_account: listing.live_in_account.value,
         max_tokens: listing.policy.max_tokens,
     }))
 }

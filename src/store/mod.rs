@@ -8,9 +8,11 @@ pub mod addresses;
 pub mod audit;
 pub mod error;
 pub mod notices;
+mod pg_async;
 pub mod rows;
 pub mod schema;
 pub mod secrets;
+pub mod tls;
 pub mod tokens;
 pub mod users;
 
@@ -27,6 +29,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use error::{StoreError, StoreResult};
 
+use crate::domain::credential::Credential;
+use crate::domain::token::TokenDigest;
 use crate::metrics::PoolReading;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -129,7 +133,7 @@ impl DatabaseUrl {
                 // races with threads still running at exit (double free, SIGSEGV: seen in test
                 // processes). This initialisation registers none; it runs once per process.
                 openssl_sys::init();
-                PgConnection::establish(&with_connect_timeout(url))
+                PgConnection::establish(&tls::libpq_url(url)?)
                     .map(AnyConnection::Postgres)
                     .map_err(|e| {
                         // libpq's messages span lines; the operator gets one.
@@ -143,15 +147,6 @@ impl DatabaseUrl {
             }
         }
     }
-}
-
-/// libpq waits forever on an unreachable host unless told otherwise.
-fn with_connect_timeout(url: &str) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_owned();
-    }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}connect_timeout=5")
 }
 
 pub struct ConnectionManager {
@@ -183,6 +178,8 @@ pub struct Store {
     pool: Pool,
     /// Callers waiting for a connection right now, for `/metrics` (r2d2 does not say).
     waiting: Arc<AtomicI64>,
+    /// Postgres only: the API's token check, asynchronous and pipelined (`pg_async`).
+    checker: Option<Arc<pg_async::AsyncChecker>>,
     /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
     /// trip away. `run_quick` runs the first inline and sends the second to the blocking pool.
     local: bool,
@@ -206,6 +203,12 @@ impl Store {
         Ok(Self {
             pool,
             waiting: Arc::default(),
+            checker: match url {
+                DatabaseUrl::Postgres(url) => Some(Arc::new(pg_async::AsyncChecker::new(
+                    tls::PgTarget::parse(url)?,
+                ))),
+                DatabaseUrl::Sqlite(_) => None,
+            },
             local: matches!(url, DatabaseUrl::Sqlite(_)),
         })
     }
@@ -261,6 +264,19 @@ impl Store {
             job(&mut conn)
         } else {
             self.run(job).await
+        }
+    }
+
+    /// The API's credential check: on SQLite an indexed read on the calling thread
+    /// (`run_quick`); on Postgres a pipelined query on this worker's own connection, with no
+    /// hop to the blocking pool.
+    pub async fn find_credential(&self, digest: TokenDigest) -> StoreResult<Option<Credential>> {
+        match &self.checker {
+            Some(checker) => checker.find_credential(&digest).await,
+            None => {
+                self.run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
+                    .await
+            }
         }
     }
 

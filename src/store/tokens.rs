@@ -205,25 +205,57 @@ pub fn find_policy(conn: &mut AnyConnection, account: &AccountId) -> StoreResult
     })
 }
 
-/// Non-deleted, unexpired tokens of the account: what the limit counts.
+/// Counting stops this many rows past the page shown, so a list over a huge account says
+/// "1,000+" instead of walking every row of it on every page (GitLab's lists do the same).
+pub const COUNT_AHEAD: i64 = 1_000;
+
+/// A count that may have stopped early: `exact` false means "more than `value`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub value: i64,
+    pub exact: bool,
+}
+
+/// Counts the rows `query` finds, up to `cap`: past it the answer is "more than `cap`". Both
+/// steps read at most `cap + 1` index entries, however many rows match.
+fn count_up_to(
+    conn: &mut AnyConnection,
+    query: impl Fn() -> tokens::BoxedQuery<'static, MultiBackend>,
+    cap: i64,
+) -> StoreResult<Count> {
+    let beyond: Vec<NaiveDateTime> = query()
+        .select(tokens::created_at)
+        .limit(1)
+        .offset(cap)
+        .load(conn)?;
+    if beyond.is_empty() {
+        let value = query().count().get_result(conn)?;
+        Ok(Count { value, exact: true })
+    } else {
+        Ok(Count {
+            value: cap,
+            exact: false,
+        })
+    }
+}
+
+/// Non-deleted, unexpired tokens of the account (what the limit counts), up to `cap`.
 pub fn count_live(
     conn: &mut AnyConnection,
     account: &AccountId,
     now: NaiveDateTime,
-) -> StoreResult<i64> {
-    Ok(visible(&Visibility::Account(account.clone()))
-        .filter(live_sql(now))
-        .count()
-        .get_result(conn)?)
+    cap: i64,
+) -> StoreResult<Count> {
+    let visibility = Visibility::Account(account.clone());
+    count_up_to(conn, || visible(&visibility).filter(live_sql(now)), cap)
 }
 
-/// One page of the list, plus what the page shows around it.
 pub struct TokenPage {
     pub tokens: Vec<TokenRecord>,
-    /// Tokens matching the filters, over all pages.
-    pub matching: i64,
-    /// Live tokens in the account, for "12 of 50 tokens".
-    pub live_in_account: i64,
+    /// Tokens matching the filters, over all pages, counted up to `COUNT_AHEAD` past this page.
+    pub matching: Count,
+    /// Live tokens in the account, for "12 of 50 tokens", counted up to the limit.
+    pub live_in_account: Count,
     pub policy: TokenPolicy,
 }
 
@@ -235,17 +267,36 @@ pub fn list_tokens(
     per_page: i64,
     now: NaiveDateTime,
 ) -> StoreResult<TokenPage> {
-    let matching = filtered(visibility, filter, now).count().get_result(conn)?;
-    let rows = filtered(visibility, filter, now)
-        .select(TokenRow::as_select())
+    // Any page number parses; one past i64's range of rows simply finds nothing.
+    let offset = (page.max(1) - 1).saturating_mul(per_page);
+    let matching = count_up_to(
+        conn,
+        || filtered(visibility, filter, now),
+        offset.saturating_add(COUNT_AHEAD),
+    )?;
+    // The page's ids first, from the index alone (account or issuer, created_at, id), then
+    // only those rows: a deep page skips index entries, not whole rows.
+    // (A subselect does not pass through the two-backend connection; two queries do.)
+    let page_ids: Vec<String> = filtered(visibility, filter, now)
+        .select(tokens::id)
         .order((tokens::created_at.desc(), tokens::id.desc()))
         .limit(per_page)
-        // Any page number parses; one past i64's range of rows simply finds nothing.
-        .offset((page.max(1) - 1).saturating_mul(per_page))
+        .offset(offset)
+        .load(conn)?;
+    let rows = tokens::table
+        .filter(tokens::id.eq_any(page_ids))
+        .select(TokenRow::as_select())
+        .order((tokens::created_at.desc(), tokens::id.desc()))
         .load(conn)?;
     let tokens = to_records(conn, rows)?;
-    let live_in_account = count_live(conn, visibility.account(), now)?;
     let policy = find_policy(conn, visibility.account())?;
+    // Exact up to the limit (or a thousand), so "3 of 1 tokens" still says how far over it is.
+    let live_in_account = count_live(
+        conn,
+        visibility.account(),
+        now,
+        i64::from(policy.max_tokens).max(COUNT_AHEAD),
+    )?;
     Ok(TokenPage {
         tokens,
         matching,
@@ -484,7 +535,8 @@ pub fn create_token(
         if live_name_exists(conn, &creator.id, new.name.as_str())? {
             return Ok(CreateOutcome::Invalid(vec![name_taken()]));
         }
-        if count_live(conn, account, now)? >= i64::from(policy.max_tokens) {
+        let max = i64::from(policy.max_tokens);
+        if count_live(conn, account, now, max)?.value >= max {
             return Ok(CreateOutcome::LimitReached(policy.max_tokens));
         }
         let row = insert_token(conn, account, &creator.id, &new, secret, now)?;
@@ -656,7 +708,8 @@ pub fn regenerate_token(
         let policy = find_policy(conn, account)?;
         // An expired token does not count against the limit; its successor would.
         if old.status_at(now) == TokenStatus::Expired
-            && count_live(conn, account, now)? >= i64::from(policy.max_tokens)
+            && count_live(conn, account, now, i64::from(policy.max_tokens))?.value
+                >= i64::from(policy.max_tokens)
         {
             return Ok(RegenerateOutcome::LimitReached(policy.max_tokens));
         }
@@ -803,6 +856,7 @@ macro_rules! credential_query {
             ))
     };
 }
+pub(super) use credential_query;
 
 /// The token with this digest and its issuer, by the unique digest index. One query.
 pub fn find_credential_by_digest(
@@ -821,39 +875,33 @@ pub fn find_credential_by_digest(
             .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
             .optional()?,
     };
-    Ok(found.map(
-        |(
-            (
-                id,
-                name,
-                role,
-                expires_at,
-                deleted_at,
-                suspended_at,
-                last_used_at,
-                last_used_ip,
-                allowed,
-            ),
-            user,
-            account,
-        )| {
-            Credential {
-                token_id: TokenId::from_trusted(id),
-                token_name: name,
-                token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
-                expires_at,
-                deleted_at,
-                suspended_at,
-                last_used_at,
-                last_used_ip,
-                allowed_ips: IpAllowlist::from_stored(&allowed),
-                issuer: super::rows::to_user(user, account),
-            }
-        },
-    ))
+    Ok(found.map(to_credential))
 }
 
-type CredentialColumns = (
+/// The credential query's row as the domain's `Credential`: shared by the pool's path and the
+/// asynchronous one (`pg_async`), so both read a row the same way.
+pub(super) fn to_credential(
+    (
+        (id, name, role, expires_at, deleted_at, suspended_at, last_used_at, last_used_ip, allowed),
+        user,
+        account,
+    ): (CredentialColumns, UserRow, AccountRow),
+) -> Credential {
+    Credential {
+        token_id: TokenId::from_trusted(id),
+        token_name: name,
+        token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
+        expires_at,
+        deleted_at,
+        suspended_at,
+        last_used_at,
+        last_used_ip,
+        allowed_ips: IpAllowlist::from_stored(&allowed),
+        issuer: super::rows::to_user(user, account),
+    }
+}
+
+pub(super) type CredentialColumns = (
     String,
     String,
     String,

@@ -39,11 +39,22 @@ pub fn href(path: &str, pairs: &[(&str, Option<&str>)], page: i64) -> String {
     }
 }
 
+/// A count as people read it: "12", or "1000+" when counting stopped there.
+pub fn at_least(count: crate::store::tokens::Count) -> String {
+    if count.exact {
+        count.value.to_string()
+    } else {
+        format!("{}+", count.value)
+    }
+}
+
 /// The pager under a table (templates/partials/pager.html).
 pub struct Pager {
     pub page: i64,
     pub pages: i64,
     pub matching: i64,
+    /// Counting stopped at `matching`: there are more rows, and more pages, than it says.
+    pub more: bool,
     /// "token"/"tokens", "event"/"events".
     pub noun: &'static str,
     pub previous_href: Option<String>,
@@ -58,15 +69,42 @@ impl Pager {
         nouns: (&'static str, &'static str),
         link: impl Fn(i64) -> String,
     ) -> Self {
+        Self::counted(
+            crate::store::tokens::Count {
+                value: matching,
+                exact: true,
+            },
+            page,
+            per_page,
+            nouns,
+            link,
+        )
+    }
+
+    /// A pager over a count that may have stopped early ("1000+ tokens · page 1 of 50+").
+    pub fn counted(
+        count: crate::store::tokens::Count,
+        page: i64,
+        per_page: i64,
+        nouns: (&'static str, &'static str),
+        link: impl Fn(i64) -> String,
+    ) -> Self {
+        let matching = count.value;
         let pages = page_count(matching, per_page);
         let page = page.min(pages);
+        let more = !count.exact;
         Self {
             page,
             pages,
             matching,
-            noun: if matching == 1 { nouns.0 } else { nouns.1 },
+            more,
+            noun: if matching == 1 && !more {
+                nouns.0
+            } else {
+                nouns.1
+            },
             previous_href: (page > 1).then(|| link(page - 1)),
-            next_href: (page < pages).then(|| link(page + 1)),
+            next_href: (page < pages || more).then(|| link(page + 1)),
         }
     }
 }

@@ -35,7 +35,8 @@ struct PolicyPage {
     max_lifetime_days: String,
     allow_never: bool,
     max_tokens: String,
-    live_tokens: i64,
+    /// "12", or "10000+" past the highest limit a policy can set.
+    live_tokens: String,
     lifetime_min: u32,
     lifetime_max: u32,
     tokens_min: u32,
@@ -53,7 +54,7 @@ async fn page(
     let account = current.user.account_id.clone();
     let live_tokens = state
         .store
-        .run(move |conn| tokens::count_live(conn, &account, time::now()))
+        .run(move |conn| tokens::count_live(conn, &account, time::now(), MAX_TOKENS_SHOWN))
         .await?;
     let layout = layout::signed_in_page(state, current, "Token policy")
         .await?
@@ -65,7 +66,7 @@ async fn page(
             max_lifetime_days: form.max_lifetime_days,
             allow_never: form.allow_never.is_some(),
             max_tokens: form.max_tokens,
-            live_tokens,
+            live_tokens: super::paging::at_least(live_tokens),
             lifetime_min: *LIFETIME_DAYS_RANGE.start(),
             lifetime_max: *LIFETIME_DAYS_RANGE.end(),
             tokens_min: *MAX_TOKENS_RANGE.start(),
@@ -138,3 +139,6 @@ pub async fn save_policy(
     );
     Ok(see_other("/policy"))
 }
+
+/// Live tokens are counted up to the highest limit a policy may set; past it, "10000+".
+const MAX_TOKENS_SHOWN: i64 = *MAX_TOKENS_RANGE.end() as i64;

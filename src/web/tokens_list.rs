@@ -116,7 +116,7 @@ pub async fn list_tokens(
             .run(move |conn| {
                 let mut listing =
                     tokens::list_tokens(conn, &visibility, &filter, page, TOKENS_PER_PAGE, now)?;
-                let pages = paging::page_count(listing.matching, TOKENS_PER_PAGE);
+                let pages = paging::page_count(listing.matching.value, TOKENS_PER_PAGE);
                 // A page past the end (a stale link after deletes) shows the last page instead.
                 if listing.tokens.is_empty() && page > pages {
                     listing = tokens::list_tokens(
@@ -151,7 +151,8 @@ pub async fn list_tokens(
         notices,
         usage: format!(
             "{} of {} tokens",
-            listing.live_in_account, listing.policy.max_tokens
+            paging::at_least(listing.live_in_account),
+            listing.policy.max_tokens
         ),
         filtering,
         issuers: Choice::people(issuers, filter.issuer.as_ref()),
@@ -172,7 +173,7 @@ pub async fn list_tokens(
             })
             .collect(),
         q: filter.name_contains.clone().unwrap_or_default(),
-        pager: Pager::new(
+        pager: Pager::counted(
             listing.matching,
             page,
             TOKENS_PER_PAGE,

@@ -37,7 +37,8 @@ struct UserPage {
     generated_password: Option<String>,
     error: Option<String>,
     tokens: Vec<TokenView>,
-    tokens_total: i64,
+    /// "12", or "1000+".
+    tokens_total: String,
     tokens_href: String,
 }
 
@@ -82,7 +83,7 @@ async fn render_user(
                 .iter()
                 .map(|t| TokenView::new(t, now))
                 .collect(),
-            tokens_total: listing.matching,
+            tokens_total: super::paging::at_least(listing.matching),
             tokens_href: format!("/tokens?issuer={}", target.id),
         },
     )

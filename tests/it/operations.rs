@@ -303,3 +303,62 @@ both_backends! {
         assert!(!replaced.is_empty() && !replaced.contains('<'), "{replaced}");
     }
 }
+
+/// The token check's own connections to this app's database (`application_name` tells them
+/// from the pool's), as seen from the server.
+fn check_backends(app: &TestApp) -> Vec<i32> {
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let admin_url = std::env::var("TEST_POSTGRES_URL").expect("set when Postgres runs");
+    let mut conn = diesel::PgConnection::establish(&admin_url).unwrap();
+    let name = url::Url::parse(&app.database_url).unwrap().path()[1..].to_owned();
+    diesel::sql_query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+    )
+    .bind::<diesel::sql_types::Text, _>(name)
+    .bind::<diesel::sql_types::Text, _>(personal_tokens::store::tls::CHECK_APPLICATION_NAME)
+    .load::<Pid>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|p| p.pid)
+    .collect()
+}
+
+fn terminate(pids: &[i32]) {
+    let admin_url = std::env::var("TEST_POSTGRES_URL").expect("set when Postgres runs");
+    let mut conn = diesel::PgConnection::establish(&admin_url).unwrap();
+    for pid in pids {
+        diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_the_token_check_survives_its_connection_being_killed() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    app.setup_admin().await;
+    let token = create_token(&app, "resilient", "30", "read_only").await;
+    for _ in 0..4 {
+        assert_eq!(me(&app, &token).await.0, 200);
+    }
+    let before = check_backends(&app);
+    assert!(
+        !before.is_empty(),
+        "the check runs on connections of its own, not the pool's"
+    );
+
+    terminate(&before);
+
+    for _ in 0..4 {
+        let (status, body) = me(&app, &token).await;
+        assert_eq!(status, 200, "answered on a new connection: {body}");
+    }
+    let after = check_backends(&app);
+    assert!(!after.is_empty() && after.iter().all(|pid| !before.contains(pid)));
+}

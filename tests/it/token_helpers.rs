@@ -339,3 +339,37 @@ pub async fn me(app: &Browser, token: &str) -> (StatusCode, Value) {
     let (status, _, body) = call(app, Method::GET, "/api/v1/me", Some(token), None).await;
     (status, body)
 }
+
+/// `count` read-only tokens for `username`, made through the store (a list long enough to page
+/// through, in a second or two), with the account's limit raised to fit them.
+pub async fn plant_many_tokens(app: &TestApp, username: &str, count: u32) {
+    let url = DatabaseUrl::parse(&app.database_url).expect("database URL");
+    let username = username.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open(&url, 1).expect("store opens");
+        store
+            .run_blocking(|conn| {
+                let user = users::find_user_by_username(conn, &username)?
+                    .expect("user exists")
+                    .user;
+                tokens::set_max_tokens(conn, &user.account_id, 10_000)?;
+                for n in 0..count {
+                    let input = NewTokenInput {
+                        name: format!("bulk-{n:05}"),
+                        description: String::new(),
+                        expiry: ExpiryChoice::parse("30", ""),
+                        role: "read_only".into(),
+                        allowed_ips: String::new(),
+                    };
+                    let secret = PlainToken::generate();
+                    let outcome =
+                        tokens::create_token(conn, &user, &input, &secret, time::now(), None)?;
+                    assert!(matches!(outcome, CreateOutcome::Created(_)));
+                }
+                Ok(())
+            })
+            .expect("tokens planted");
+    })
+    .await
+    .expect("planting finishes");
+}

@@ -873,3 +873,21 @@ both_backends! {
         assert!(settled.headers().get("set-cookie").is_none());
     }
 }
+
+both_backends! {
+    async fn a_long_list_counts_a_thousand_past_the_page_and_says_so(app) {
+        app.setup_admin().await;
+        plant_many_tokens(&app, "admin", 1_025).await;
+
+        let first = tokens_html(&app, "").await;
+        assert!(first.contains("1000+ tokens · page 1 of 50+"), "counting stops early");
+        assert!(next_href(&first).is_some());
+        assert!(first.contains("1025 of 10000 tokens"), "the limit's count is exact below it");
+        let deep = tokens_html(&app, "?page=51").await;
+        assert!(deep.contains("1025 tokens · page 51 of 52"), "exact once within reach");
+        assert_eq!(rows(&deep).len(), 20);
+        let last = tokens_html(&app, "?page=52").await;
+        assert_eq!(row_names(&last).len(), 5);
+        assert!(next_href(&last).is_none());
+    }
+}
