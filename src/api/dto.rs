@@ -115,9 +115,10 @@ pub struct TokenListResponse {
     /// `total_exact` is false there are more than `total`.
     pub total: i64,
     pub total_exact: bool,
-    /// Live tokens in the account, counted against `max_tokens` (and only up to it: at the
-    /// limit there may be more, when a lower limit was set after they were made).
+    /// Live tokens in the account, counted against `max_tokens`. Counting stops at 1,000: when
+    /// `live_in_account_exact` is false there are more.
     pub live_in_account: i64,
+    pub live_in_account_exact: bool,
     pub max_tokens: u32,
 }
 

@@ -105,6 +105,7 @@ pub async fn list_tokens(
         total: listing.matching.value,
         total_exact: listing.matching.exact,
         live_in_account: listing.live_in_account.value,
+        live_in_account_exact: listing.live_in_account.exact,
         max_tokens: listing.policy.max_tokens,
     }))
 }

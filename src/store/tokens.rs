@@ -223,8 +223,9 @@ fn count_up_to(
     query: impl Fn() -> tokens::BoxedQuery<'static, MultiBackend>,
     cap: i64,
 ) -> StoreResult<Count> {
-    let beyond: Vec<NaiveDateTime> = query()
-        .select(tokens::created_at)
+    // A column every index of the table leads with, so the probe can read the index alone.
+    let beyond: Vec<String> = query()
+        .select(tokens::account_id)
         .limit(1)
         .offset(cap)
         .load(conn)?;
@@ -290,13 +291,9 @@ pub fn list_tokens(
         .load(conn)?;
     let tokens = to_records(conn, rows)?;
     let policy = find_policy(conn, visibility.account())?;
-    // Exact up to the limit (or a thousand), so "3 of 1 tokens" still says how far over it is.
-    let live_in_account = count_live(
-        conn,
-        visibility.account(),
-        now,
-        i64::from(policy.max_tokens).max(COUNT_AHEAD),
-    )?;
+    // Exact up to a thousand, so "3 of 1 tokens" still says how far over a small limit it is;
+    // a huge account reads "1000+ of 10000 tokens".
+    let live_in_account = count_live(conn, visibility.account(), now, COUNT_AHEAD)?;
     Ok(TokenPage {
         tokens,
         matching,

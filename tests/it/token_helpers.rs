@@ -2,12 +2,13 @@
 //! rows, the one-time reveal, field errors and the pager, and planting tokens in the past.
 
 use chrono::TimeDelta;
+use personal_tokens::domain::User;
 use personal_tokens::domain::expiry::ExpiryChoice;
 use personal_tokens::domain::lifecycle::NewTokenInput;
 use personal_tokens::domain::time;
 use personal_tokens::domain::token::PlainToken;
 use personal_tokens::store::tokens::{self, CreateOutcome};
-use personal_tokens::store::{DatabaseUrl, Store, users};
+use personal_tokens::store::{AnyConnection, DatabaseUrl, Store, StoreResult, users};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
@@ -255,9 +256,32 @@ pub async fn plant_token_in_the_past(
     days_ago: i64,
     expires_in: &str,
 ) -> String {
+    let (name, expires_in) = (name.to_owned(), expires_in.to_owned());
+    as_user(app, username, move |conn, user| {
+        let input = NewTokenInput {
+            name,
+            description: String::new(),
+            expiry: ExpiryChoice::parse(&expires_in, ""),
+            role: "read_only".into(),
+            allowed_ips: String::new(),
+        };
+        let then = time::now() - TimeDelta::days(days_ago);
+        let secret = PlainToken::generate();
+        let outcome = tokens::create_token(conn, &user, &input, &secret, then, None)?;
+        assert!(matches!(outcome, CreateOutcome::Created(_)));
+        Ok(secret.expose().to_owned())
+    })
+    .await
+}
+
+/// Runs `job` on the app's database, as `username`, off the async runtime.
+async fn as_user<T: Send + 'static>(
+    app: &TestApp,
+    username: &str,
+    job: impl FnOnce(&mut AnyConnection, User) -> StoreResult<T> + Send + 'static,
+) -> T {
     let url = DatabaseUrl::parse(&app.database_url).expect("database URL");
-    let (username, name, expires_in) =
-        (username.to_owned(), name.to_owned(), expires_in.to_owned());
+    let username = username.to_owned();
     tokio::task::spawn_blocking(move || {
         let store = Store::open(&url, 1).expect("store opens");
         store
@@ -265,26 +289,12 @@ pub async fn plant_token_in_the_past(
                 let user = users::find_user_by_username(conn, &username)?
                     .expect("user exists")
                     .user;
-                let input = NewTokenInput {
-                    name,
-                    description: String::new(),
-                    expiry: ExpiryChoice::parse(&expires_in, ""),
-                    role: "read_only".into(),
-                    allowed_ips: String::new(),
-                };
-                let then = time::now() - TimeDelta::days(days_ago);
-                let secret = PlainToken::generate();
-                tokens::create_token(conn, &user, &input, &secret, then, None)
-                    .map(|outcome| (outcome, secret.expose().to_owned()))
+                job(conn, user)
             })
-            .map(|(outcome, secret)| {
-                assert!(matches!(outcome, CreateOutcome::Created(_)));
-                secret
-            })
-            .expect("token planted")
+            .expect("the store does what the test asks")
     })
     .await
-    .expect("planting finishes")
+    .expect("the store job finishes")
 }
 
 /// Posts `fields` to `action` with the CSRF token of the list page (the session's token).
@@ -343,33 +353,21 @@ pub async fn me(app: &Browser, token: &str) -> (StatusCode, Value) {
 /// `count` read-only tokens for `username`, made through the store (a list long enough to page
 /// through, in a second or two), with the account's limit raised to fit them.
 pub async fn plant_many_tokens(app: &TestApp, username: &str, count: u32) {
-    let url = DatabaseUrl::parse(&app.database_url).expect("database URL");
-    let username = username.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let store = Store::open(&url, 1).expect("store opens");
-        store
-            .run_blocking(|conn| {
-                let user = users::find_user_by_username(conn, &username)?
-                    .expect("user exists")
-                    .user;
-                tokens::set_max_tokens(conn, &user.account_id, 10_000)?;
-                for n in 0..count {
-                    let input = NewTokenInput {
-                        name: format!("bulk-{n:05}"),
-                        description: String::new(),
-                        expiry: ExpiryChoice::parse("30", ""),
-                        role: "read_only".into(),
-                        allowed_ips: String::new(),
-                    };
-                    let secret = PlainToken::generate();
-                    let outcome =
-                        tokens::create_token(conn, &user, &input, &secret, time::now(), None)?;
-                    assert!(matches!(outcome, CreateOutcome::Created(_)));
-                }
-                Ok(())
-            })
-            .expect("tokens planted");
+    as_user(app, username, move |conn, user| {
+        tokens::set_max_tokens(conn, &user.account_id, 10_000)?;
+        for n in 0..count {
+            let input = NewTokenInput {
+                name: format!("bulk-{n:05}"),
+                description: String::new(),
+                expiry: ExpiryChoice::parse("30", ""),
+                role: "read_only".into(),
+                allowed_ips: String::new(),
+            };
+            let secret = PlainToken::generate();
+            let outcome = tokens::create_token(conn, &user, &input, &secret, time::now(), None)?;
+            assert!(matches!(outcome, CreateOutcome::Created(_)));
+        }
+        Ok(())
     })
     .await
-    .expect("planting finishes");
 }

@@ -877,17 +877,25 @@ both_backends! {
 both_backends! {
     async fn a_long_list_counts_a_thousand_past_the_page_and_says_so(app) {
         app.setup_admin().await;
+        let token = create_token(&app, "api", "30", "admin").await;
         plant_many_tokens(&app, "admin", 1_025).await;
 
         let first = tokens_html(&app, "").await;
         assert!(first.contains("1000+ tokens · page 1 of 50+"), "counting stops early");
         assert!(next_href(&first).is_some());
-        assert!(first.contains("1025 of 10000 tokens"), "the limit's count is exact below it");
+        assert!(first.contains("1000+ of 10000 tokens"), "live tokens are counted to a thousand");
         let deep = tokens_html(&app, "?page=51").await;
-        assert!(deep.contains("1025 tokens · page 51 of 52"), "exact once within reach");
+        assert!(deep.contains("1026 tokens · page 51 of 52"), "exact once within reach");
         assert_eq!(rows(&deep).len(), 20);
         let last = tokens_html(&app, "?page=52").await;
-        assert_eq!(row_names(&last).len(), 5);
+        assert_eq!(row_names(&last).len(), 6);
         assert!(next_href(&last).is_none());
+
+        let (_, _, body) = call(&app, reqwest::Method::GET, "/api/v1/tokens", Some(&token), None).await;
+        assert_eq!((body["total"].as_i64(), body["total_exact"].as_bool()), (Some(1000), Some(false)));
+        assert_eq!(body["live_in_account_exact"], false);
+        let (_, _, body) = call(&app, reqwest::Method::GET, "/api/v1/tokens?page=52", Some(&token), None).await;
+        assert_eq!((body["total"].as_i64(), body["total_exact"].as_bool()), (Some(1026), Some(true)));
+        assert_eq!(body["tokens"].as_array().unwrap().len(), 6);
     }
 }
