@@ -270,20 +270,34 @@ pub fn list_tokens(
 ) -> StoreResult<TokenPage> {
     // Any page number parses; one past i64's range of rows simply finds nothing.
     let offset = (page.max(1) - 1).saturating_mul(per_page);
-    let matching = count_up_to(
-        conn,
-        || filtered(visibility, filter, now),
-        offset.saturating_add(COUNT_AHEAD),
-    )?;
-    // The page's ids first, from the index alone (account or issuer, created_at, id), then
-    // only those rows: a deep page skips index entries, not whole rows.
+    // One walk of the index (account or issuer, created_at, id) gives both the page's ids and
+    // the count ahead of it: the ids from here to COUNT_AHEAD past the page's start. Only the
+    // page's own rows are read after that, so a deep page skips index entries, not rows.
     // (A subselect does not pass through the two-backend connection; two queries do.)
-    let page_ids: Vec<String> = filtered(visibility, filter, now)
+    let ahead = COUNT_AHEAD.max(per_page);
+    let mut ids: Vec<String> = filtered(visibility, filter, now)
         .select(tokens::id)
         .order((tokens::created_at.desc(), tokens::id.desc()))
-        .limit(per_page)
+        .limit(ahead + 1)
         .offset(offset)
         .load(conn)?;
+    let found = ids.len() as i64;
+    let matching = if found > ahead {
+        Count {
+            value: offset.saturating_add(ahead),
+            exact: false,
+        }
+    } else if found > 0 || offset == 0 {
+        Count {
+            value: offset + found,
+            exact: true,
+        }
+    } else {
+        // A page past the end (a stale link): how many there are, for the last page.
+        count_up_to(conn, || filtered(visibility, filter, now), offset)?
+    };
+    ids.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    let page_ids = ids;
     let rows = tokens::table
         .filter(tokens::id.eq_any(page_ids))
         .select(TokenRow::as_select())
