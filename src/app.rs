@@ -73,6 +73,9 @@ fn metrics_server(
     })
     .workers(1)
     .shutdown_timeout(1)
+    // Its own signal handling would stop the whole actix System after its one-second drain,
+    // cutting the main server's drain short; `run_until_stopped` stops it instead.
+    .disable_signals()
     .listen(listener)
     .map_err(bind_error)?
     .run();

@@ -45,7 +45,23 @@ impl AsyncChecker {
     }
 
     /// The token with this digest and its issuer, as `tokens::find_credential_by_digest`.
+    /// One deadline covers it all (waiting for another request's connect, connecting, the
+    /// retry), so a request never waits longer than the pool timeout for an answer.
     pub async fn find_credential(&self, digest: &TokenDigest) -> StoreResult<Option<Credential>> {
+        tokio::time::timeout(POOL_TIMEOUT, self.find_credential_untimed(digest))
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Connect(format!(
+                    "Postgres did not answer within {} s",
+                    POOL_TIMEOUT.as_secs()
+                )))
+            })
+    }
+
+    async fn find_credential_untimed(
+        &self,
+        digest: &TokenDigest,
+    ) -> StoreResult<Option<Credential>> {
         let mut tries = 0;
         loop {
             tries += 1;

@@ -9,6 +9,8 @@ use std::net::IpAddr;
 
 use diesel_async::AsyncPgConnection;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl::x509::X509;
+use openssl::x509::store::X509StoreBuilder;
 use postgres_openssl::MakeTlsConnector;
 use tokio_postgres::NoTls;
 use tokio_postgres::config::SslMode as PgSslMode;
@@ -53,12 +55,16 @@ pub fn ssl_mode(url: &url::Url) -> StoreResult<SslMode> {
 }
 
 fn is_this_machine(url: &url::Url) -> bool {
-    let socket_dir = url
+    // A `host=` (or `hostaddr=`) parameter overrides the URL's host, as in libpq.
+    let given = url
         .query_pairs()
-        .any(|(key, value)| key == "host" && value.starts_with('/'));
-    match url.host_str() {
-        _ if socket_dir => true,
+        .filter(|(key, _)| key == "host" || key == "hostaddr")
+        .map(|(_, value)| value.into_owned())
+        .last();
+    let host = given.or_else(|| url.host_str().map(str::to_owned));
+    match host.as_deref() {
         None | Some("") | Some("localhost") => true,
+        Some(socket_dir) if socket_dir.starts_with('/') => true,
         Some(host) => host
             .trim_start_matches('[')
             .trim_end_matches(']')
@@ -165,9 +171,17 @@ fn connector(mode: SslMode, root: Option<&str>) -> Result<MakeTlsConnector, Stri
             let home = std::env::var("HOME").unwrap_or_default();
             format!("{home}/.postgresql/root.crt")
         });
-        builder
-            .set_ca_file(&root)
-            .map_err(|e| format!("sslrootcert {root}: {e}"))?;
+        // Only these roots, as libpq trusts only `sslrootcert`: the builder's default store
+        // holds every public CA, which would let any publicly certified server pass.
+        let pem = std::fs::read(&root).map_err(|e| format!("sslrootcert {root}: {e}"))?;
+        let roots = X509::stack_from_pem(&pem).map_err(|e| format!("sslrootcert {root}: {e}"))?;
+        let mut store = X509StoreBuilder::new().map_err(|e| e.to_string())?;
+        for cert in roots {
+            store
+                .add_cert(cert)
+                .map_err(|e| format!("sslrootcert {root}: {e}"))?;
+        }
+        builder.set_cert_store(store.build());
     }
     let mut make = MakeTlsConnector::new(builder.build());
     if mode == SslMode::VerifyCa {
@@ -197,6 +211,7 @@ mod tests {
             SslMode::Disable
         );
         assert_eq!(mode("postgres://u@db.example.com/db"), SslMode::Prefer);
+        assert_eq!(mode("postgres:///db?host=db.example.com"), SslMode::Prefer);
         assert_eq!(
             mode("postgres://u@127.0.0.1/db?sslmode=require"),
             SslMode::Require

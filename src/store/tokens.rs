@@ -255,7 +255,7 @@ pub struct TokenPage {
     pub tokens: Vec<TokenRecord>,
     /// Tokens matching the filters, over all pages, counted up to `COUNT_AHEAD` past this page.
     pub matching: Count,
-    /// Live tokens in the account, for "12 of 50 tokens", counted up to the limit.
+    /// Live tokens in the account, for "12 of 50 tokens", counted up to `COUNT_AHEAD`.
     pub live_in_account: Count,
     pub policy: TokenPolicy,
 }

@@ -146,6 +146,8 @@ fn moved(
     after.get(series).copied().unwrap_or(0.0) - before.get(series).copied().unwrap_or(0.0)
 }
 
+/// The counters are per process, and nextest runs each test in a process of its own; the
+/// deltas below also keep a scrape's own requests out of the comparison.
 mod metrics {
     use super::*;
 
