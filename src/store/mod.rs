@@ -250,10 +250,10 @@ impl Store {
         .await?
     }
 
-    /// For the API's credential check, one indexed read per request. On SQLite it runs on the
-    /// calling thread: handing a read of a few microseconds to the blocking pool and back cost
-    /// more than the read (perf: task switches dominated). On Postgres it goes to the blocking
-    /// pool like everything else, so a round trip does not stall an HTTP worker.
+    /// For one small read on a hot path (the SQLite credential check, readiness). On SQLite it
+    /// runs on the calling thread: handing a read of a few microseconds to the blocking pool and
+    /// back cost more than the read (perf: task switches dominated). On Postgres it goes to the
+    /// blocking pool like everything else, so a round trip does not stall an HTTP worker.
     pub async fn run_quick<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,

@@ -46,16 +46,19 @@ impl AsyncChecker {
 
     /// The token with this digest and its issuer, as `tokens::find_credential_by_digest`.
     /// One deadline covers it all (waiting for another request's connect, connecting, the
-    /// retry), so a request never waits longer than the pool timeout for an answer.
+    /// retry), so a request never waits longer than the pool timeout for an answer. When it
+    /// runs out, this worker's connection is not trusted again: the next request makes anew.
     pub async fn find_credential(&self, digest: &TokenDigest) -> StoreResult<Option<Credential>> {
-        tokio::time::timeout(POOL_TIMEOUT, self.find_credential_untimed(digest))
-            .await
-            .unwrap_or_else(|_| {
+        match tokio::time::timeout(POOL_TIMEOUT, self.find_credential_untimed(digest)).await {
+            Ok(found) => found,
+            Err(_) => {
+                SLOTS.with(|slots| slots.borrow_mut().remove(&self.id));
                 Err(StoreError::Connect(format!(
                     "Postgres did not answer within {} s",
                     POOL_TIMEOUT.as_secs()
                 )))
-            })
+            }
+        }
     }
 
     async fn find_credential_untimed(
@@ -66,28 +69,20 @@ impl AsyncChecker {
         loop {
             tries += 1;
             let (slot, conn) = self.connection().await?;
-            let query =
-                credential_query!(digest.as_bytes())
-                    .get_result::<(CredentialColumns, UserRow, AccountRow)>(&mut &*conn);
-            match tokio::time::timeout(POOL_TIMEOUT, query).await {
-                Ok(Ok(row)) => return Ok(Some(to_credential(row))),
-                Ok(Err(DieselError::NotFound)) => return Ok(None),
-                Ok(Err(error)) if connection_lost(&error) => {
+            let found = credential_query!(digest.as_bytes())
+                .get_result::<(CredentialColumns, UserRow, AccountRow)>(&mut &*conn)
+                .await;
+            match found {
+                Ok(row) => return Ok(Some(to_credential(row))),
+                Err(DieselError::NotFound) => return Ok(None),
+                Err(error) if connection_lost(&error) => {
                     self.forget(&slot);
                     if tries >= 2 {
                         return Err(StoreError::Connect(format!("Postgres: {error}")));
                     }
                     tracing::info!(%error, "the token check's connection was lost; reconnecting");
                 }
-                Ok(Err(error)) => return Err(StoreError::Query(error)),
-                Err(_) => {
-                    // A connection that stops answering is not trusted again.
-                    self.forget(&slot);
-                    return Err(StoreError::Connect(format!(
-                        "Postgres did not answer within {} s",
-                        POOL_TIMEOUT.as_secs()
-                    )));
-                }
+                Err(error) => return Err(StoreError::Query(error)),
             }
         }
     }
@@ -114,13 +109,9 @@ impl AsyncChecker {
     }
 
     async fn connect(&self) -> StoreResult<Rc<AsyncPgConnection>> {
-        match tokio::time::timeout(POOL_TIMEOUT, self.target.connect()).await {
-            Ok(Ok(conn)) => Ok(Rc::new(conn)),
-            Ok(Err(reason)) => Err(StoreError::Connect(format!("Postgres: {reason}"))),
-            Err(_) => Err(StoreError::Connect(format!(
-                "Postgres did not accept a connection within {} s",
-                POOL_TIMEOUT.as_secs()
-            ))),
+        match self.target.connect().await {
+            Ok(conn) => Ok(Rc::new(conn)),
+            Err(reason) => Err(StoreError::Connect(format!("Postgres: {reason}"))),
         }
     }
 }
