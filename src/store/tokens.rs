@@ -645,7 +645,10 @@ pub fn delete_token(
     ip: Option<&str>,
 ) -> StoreResult<DeleteOutcome> {
     let visibility = Visibility::of(actor);
-    let outcome = conn.transaction::<_, StoreError, _>(|conn| {
+    // Under the account's write lock from the first statement, as create and regenerate are: a
+    // deferred SQLite transaction that reads and then writes fails at once (busy) when another
+    // write, such as the request-count flush, committed in between.
+    let outcome = locked_transaction(conn, &lock_key(&actor.account_id), |conn| {
         let Some(token) = find_token(conn, &visibility, id)? else {
             return Ok(DeleteOutcome::NotFound);
         };
