@@ -12,7 +12,8 @@ api/healthz ratio per backend.
 On Postgres the API is loaded once more through examples/delay_proxy.rs, which adds DELAY_MS (1)
 each way between server and database, as a database on another machine would.
 Then, in a fresh database, one account of LARGE_TOKENS tokens: medians of the administrator's
-list page (first page, filtered, page 400) and of GET /api/v1/tokens (first page, page 400).
+list page (first page, filtered, page 400) and of GET /api/v1/tokens (first page, page 400),
+both as curl's time to first byte and as the server's own latency_ms from its access log.
 Settings (environment): TOKENS=10000 DURATION=10 CONNECTIONS=64 ROUNDS=3 LIST_SAMPLES=50
 BACKENDS=sqlite,postgres LARGE_TOKENS=100000 (0 skips a part; TOKENS=0 runs only the large account)
 DELAY_MS=1 (0 skips the delayed run)
@@ -20,6 +21,7 @@ BENCH_BINARY=path (a server built from another commit; the seed is still built f
 """
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -85,12 +87,14 @@ def sign_in(base, jar):
     curl(["-c", jar, "-b", jar, "-o", "/dev/null", "--data", form, f"{base}/login"])
 
 
-def median_ms(url, auth):
+def median_ms(url, auth, request_id="bench"):
     """Median time to first byte over LIST_SAMPLES sequential requests (on loopback, the
-    server's time plus a few tens of microseconds)."""
+    server's time plus a few tens of microseconds). Each request carries X-Request-Id
+    `request_id`-N, so the server's own access lines can be matched to it."""
     times = []
-    for _ in range(LIST_SAMPLES):
-        out = curl([*auth, "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer}", url])
+    for n in range(LIST_SAMPLES):
+        out = curl([*auth, "-H", f"X-Request-Id: {request_id}-{n}", "-o", "/dev/null",
+                    "-w", "%{http_code} %{time_starttransfer}", url])
         code, seconds = out.split()
         if code != "200":
             sys.exit(f"{url} answered {code}")
@@ -119,10 +123,13 @@ def delayed(database_url):
         proxy.wait()
 
 
-def start_server(database_url):
+def start_server(database_url, access_log=None):
+    """The server on a free port; with `access_log` (a file), its JSON access lines go there."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, BIND_ADDR=f"127.0.0.1:{port}", RUST_LOG="warn")
-    server = subprocess.Popen([BINARY], env=env)
+    if access_log:
+        env.update(RUST_LOG="warn,personal_tokens::access=info", LOG_FORMAT="json")
+    server = subprocess.Popen([BINARY], env=env, stderr=access_log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -156,20 +163,43 @@ def large_account(name, database_url):
     print(f"\n== {name}: seeding {LARGE_TOKENS} tokens in one account", flush=True)
     token, took = seed(database_url, LARGE_TOKENS)
     print(f"   seeded in {took:.1f} s", flush=True)
-    server, base = start_server(database_url)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            jar = os.path.join(tmp, "jar")
-            sign_in(base, jar)
-            results = {}
-            for label, path in LARGE_PAGES:
-                auth = ["-H", f"Authorization: Bearer {token}"] if path.startswith("/api") else ["-b", jar]
-                results[label] = median_ms(f"{base}{path}", auth)
-                print(f"   {label:20} median {results[label]:.1f} ms", flush=True)
-    finally:
-        server.terminate()
-        server.wait()
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "access.log")
+        with open(log_path, "w") as log:
+            server, base = start_server(database_url, access_log=log)
+            try:
+                jar = os.path.join(tmp, "jar")
+                sign_in(base, jar)
+                results = {}
+                for n, (label, path) in enumerate(LARGE_PAGES):
+                    auth = ["-H", f"Authorization: Bearer {token}"] if path.startswith("/api") else ["-b", jar]
+                    results[label] = [median_ms(f"{base}{path}", auth, f"large-{n}")]
+            finally:
+                server.terminate()
+                server.wait()
+        served = server_times(log_path)
+        for n, (label, _) in enumerate(LARGE_PAGES):
+            times = served.get(f"large-{n}", [])
+            results[label].append(statistics.median(times) if times else float("nan"))
+            print(f"   {label:20} median {results[label][0]:.1f} ms to first byte, "
+                  f"{results[label][1]:.1f} ms in the server", flush=True)
     return results, took
+
+
+def server_times(log_path):
+    """latency_ms of the server's access lines, by request id prefix (the part before the last -)."""
+    times = {}
+    with open(log_path) as log:
+        for line in log:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            request_id = entry.get("request_id")
+            if entry.get("latency_ms") is None or not request_id or "-" not in request_id:
+                continue
+            times.setdefault(request_id.rsplit("-", 1)[0], []).append(float(entry["latency_ms"]))
+    return times
 
 
 def run_backend(name, database_url):
@@ -249,8 +279,9 @@ def print_large(large):
     for backend, (medians, took) in large.items():
         print(f"\n{backend}: one account of {LARGE_TOKENS} tokens (seeded in {took:.1f} s), "
               f"median of {LIST_SAMPLES} sequential requests")
-        for label, ms in medians.items():
-            print(f"{backend:9} {label:20} {ms:>7.1f} ms")
+        print(f"{'backend':9} {'page':20} {'first byte':>10} {'server':>8}")
+        for label, (ttfb, served) in medians.items():
+            print(f"{backend:9} {label:20} {ttfb:>7.1f} ms {served:>5.1f} ms")
 
 
 @contextlib.contextmanager

@@ -42,21 +42,30 @@ pub async fn observe(
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert(REQUEST_ID, value);
             }
-            span.in_scope(|| access_line(route, status, seconds));
+            span.in_scope(|| access_line(&id, route, status, seconds));
             Ok(response)
         }
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
             METRICS.http("unmatched", method.as_str(), status, seconds);
-            span.in_scope(|| access_line("unmatched", status, seconds));
+            span.in_scope(|| access_line(&id, "unmatched", status, seconds));
             Err(error)
         }
     }
 }
 
-fn access_line(route: &str, status: u16, seconds: f64) {
+/// The id is a field of the line itself, not only of the request's span: a filter such as
+/// `RUST_LOG=warn,personal_tokens::access=info` keeps the line but drops the span.
+fn access_line(request_id: &str, route: &str, status: u16, seconds: f64) {
     let latency_ms = (seconds * 1_000_000.0).round() / 1000.0;
-    tracing::info!(target: "personal_tokens::access", route, status, latency_ms, "answered");
+    tracing::info!(
+        target: "personal_tokens::access",
+        request_id,
+        route,
+        status,
+        latency_ms,
+        "answered"
+    );
 }
 
 /// The caller's id when it is 1–64 characters of `[A-Za-z0-9._:-]` (what proxies and tracing

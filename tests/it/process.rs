@@ -193,7 +193,7 @@ async fn json_logs_name_each_request_and_hold_no_secret() {
         }
         if event["message"] == "answered" {
             answered += 1;
-            assert!(event["span"]["request_id"].is_string(), "{line}");
+            assert!(event["request_id"].is_string(), "{line}");
             assert!(
                 event["route"].is_string() && event["status"].is_u64(),
                 "{line}"
@@ -208,6 +208,43 @@ async fn json_logs_name_each_request_and_hold_no_secret() {
             !all.contains(secret.as_str()),
             "a secret is in the logs: {secret}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_lines_keep_the_request_id_when_only_they_are_logged() {
+    // Arrange: access lines and warnings only (and the line that says where it listens).
+    let served = serve(
+        "warn,personal_tokens::access=info,personal_tokens=info,personal_tokens::observe=warn",
+        &[],
+    );
+
+    // Act
+    let answer = served
+        .browser
+        .client
+        .get(served.browser.url("/healthz"))
+        .header("X-Request-Id", "lb-7f3a.2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    // Assert: the line is there, with the caller's id, though the request's span is not.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = served.logs().iter().any(|line| {
+            serde_json::from_str::<Value>(line).is_ok_and(|event| {
+                event["message"] == "answered"
+                    && event["request_id"] == "lb-7f3a.2"
+                    && event["route"] == "/healthz"
+            })
+        });
+        if found {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{:#?}", served.logs());
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
