@@ -3,7 +3,7 @@
 //! extractors and handlers of both upper layers can take it without a cycle.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,16 +92,38 @@ impl AppState {
     }
 }
 
-/// API requests counted in memory per token and day, taken in batches by the flush task. One
-/// short lock per request and no allocation once a token has been counted in the batch.
+/// API requests counted in memory per token and day, taken in batches by the flush task.
+/// Sharded by thread: each HTTP worker counts under a lock of its own, so two workers never
+/// wait on each other (under load one shared lock cost a futex call per request). No
+/// allocation once a token has been counted in the batch.
 #[derive(Default)]
 pub struct Activity {
-    counts: Mutex<HashMap<TokenId, Vec<(NaiveDate, i64)>>>,
+    shards: [Mutex<DayCounts>; ACTIVITY_SHARDS],
+}
+
+type DayCounts = HashMap<TokenId, Vec<(NaiveDate, i64)>>;
+
+const ACTIVITY_SHARDS: usize = 8;
+
+fn add_count(counts: &mut DayCounts, token: TokenId, day: NaiveDate, n: i64) {
+    let days = counts.entry(token).or_default();
+    match days.iter_mut().find(|(d, _)| *d == day) {
+        Some((_, m)) => *m += n,
+        None => days.push((day, n)),
+    }
 }
 
 impl Activity {
+    fn shard(&self) -> &Mutex<DayCounts> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % ACTIVITY_SHARDS;
+        }
+        &self.shards[SHARD.with(|shard| *shard)]
+    }
+
     pub fn count(&self, token: &TokenId, day: NaiveDate) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = self.shard().lock().unwrap_or_else(|e| e.into_inner());
         match counts.get_mut(token) {
             Some(days) => match days.iter_mut().find(|(d, _)| *d == day) {
                 Some((_, n)) => *n += 1,
@@ -115,8 +137,16 @@ impl Activity {
 
     /// Everything counted since the last take, as (token, day, requests).
     pub fn take(&self) -> Vec<(TokenId, NaiveDate, i64)> {
-        let taken = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()));
-        taken
+        let mut merged = DayCounts::new();
+        for shard in &self.shards {
+            let taken = std::mem::take(&mut *shard.lock().unwrap_or_else(|e| e.into_inner()));
+            for (token, days) in taken {
+                for (day, n) in days {
+                    add_count(&mut merged, token.clone(), day, n);
+                }
+            }
+        }
+        merged
             .into_iter()
             .flat_map(|(token, days)| {
                 days.into_iter()
@@ -127,13 +157,9 @@ impl Activity {
 
     /// Puts back counts a failed flush could not store, so the next flush adds them.
     pub fn restore(&self, batch: Vec<(TokenId, NaiveDate, i64)>) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = self.shard().lock().unwrap_or_else(|e| e.into_inner());
         for (token, day, n) in batch {
-            let days = counts.entry(token).or_default();
-            match days.iter_mut().find(|(d, _)| *d == day) {
-                Some((_, m)) => *m += n,
-                None => days.push((day, n)),
-            }
+            add_count(&mut counts, token, day, n);
         }
     }
 }
@@ -219,6 +245,24 @@ mod tests {
         activity.count(&a, day);
         let total: i64 = activity.take().iter().map(|(_, _, n)| n).sum();
         assert_eq!(total, 6);
+    }
+
+    #[test]
+    fn counts_from_many_threads_come_out_as_one_row_per_token_and_day() {
+        let activity = Arc::new(Activity::default());
+        let token = TokenId::generate();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let threads: Vec<_> = (0..ACTIVITY_SHARDS + 3)
+            .map(|_| {
+                let (activity, token) = (activity.clone(), token.clone());
+                std::thread::spawn(move || (0..100).for_each(|_| activity.count(&token, day)))
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(
+            activity.take(),
+            vec![(token, day, 100 * (ACTIVITY_SHARDS as i64 + 3))]
+        );
     }
 
     #[test]

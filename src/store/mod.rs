@@ -12,8 +12,10 @@ mod pg_async;
 pub mod rows;
 pub mod schema;
 pub mod secrets;
+mod sqlite_batch;
 pub mod tls;
 pub mod tokens;
+mod turn;
 pub mod users;
 
 use std::sync::Arc;
@@ -172,14 +174,21 @@ impl ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+#[derive(Clone)]
+enum Checker {
+    Sqlite(Arc<sqlite_batch::BatchedChecker>),
+    Postgres(Arc<pg_async::AsyncChecker>),
+}
+
 /// The handle the web layer holds: a pool plus a way to run diesel off the async workers.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     /// Callers waiting for a connection right now, for `/metrics` (r2d2 does not say).
     waiting: Arc<AtomicI64>,
-    /// Postgres only: the API's token check, asynchronous and pipelined (`pg_async`).
-    checker: Option<Arc<pg_async::AsyncChecker>>,
+    /// The API's token check: asynchronous and pipelined on Postgres (`pg_async`), grouped
+    /// per worker turn on SQLite (`sqlite_batch`).
+    checker: Checker,
     /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
     /// trip away. `run_quick` runs the first inline and sends the second to the blocking pool.
     local: bool,
@@ -200,15 +209,20 @@ impl Store {
             .test_on_check_out(false)
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let waiting = Arc::<AtomicI64>::default();
+        let checker = match url {
+            DatabaseUrl::Postgres(url) => Checker::Postgres(Arc::new(pg_async::AsyncChecker::new(
+                tls::PgTarget::parse(url)?,
+            ))),
+            DatabaseUrl::Sqlite(_) => Checker::Sqlite(Arc::new(sqlite_batch::BatchedChecker::new(
+                pool.clone(),
+                waiting.clone(),
+            ))),
+        };
         Ok(Self {
             pool,
-            waiting: Arc::default(),
-            checker: match url {
-                DatabaseUrl::Postgres(url) => Some(Arc::new(pg_async::AsyncChecker::new(
-                    tls::PgTarget::parse(url)?,
-                ))),
-                DatabaseUrl::Sqlite(_) => None,
-            },
+            waiting,
+            checker,
             local: matches!(url, DatabaseUrl::Sqlite(_)),
         })
     }
@@ -267,16 +281,13 @@ impl Store {
         }
     }
 
-    /// The API's credential check: on SQLite an indexed read on the calling thread
-    /// (`run_quick`); on Postgres a pipelined query on this worker's own connection, with no
-    /// hop to the blocking pool.
+    /// The API's credential check: on SQLite indexed reads on the calling worker, the checks
+    /// of one turn in one read transaction; on Postgres a pipelined query on this worker's own
+    /// connection. Neither hops to the blocking pool.
     pub async fn find_credential(&self, digest: TokenDigest) -> StoreResult<Option<Credential>> {
         match &self.checker {
-            Some(checker) => checker.find_credential(&digest).await,
-            None => {
-                self.run_quick(move |conn| tokens::find_credential_by_digest(conn, &digest))
-                    .await
-            }
+            Checker::Postgres(checker) => checker.find_credential(digest).await,
+            Checker::Sqlite(checker) => checker.find_credential(digest).await,
         }
     }
 

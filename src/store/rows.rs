@@ -70,18 +70,51 @@ pub struct TokenRow {
 }
 
 pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {
-    User {
-        id: UserId::from_trusted(row.id),
-        account_id: AccountId::from_trusted(row.account_id),
-        account_name: account.name,
+    IssuerRow {
+        id: row.id,
+        account_id: row.account_id,
         username: row.username,
         display_name: row.display_name,
-        // The column has a CHECK constraint; anything else is a corrupt row, shown as the
-        // least-privileged role rather than a crash.
-        role: Role::parse(&row.role).unwrap_or(Role::ReadOnly),
+        role: row.role,
         active: row.active,
         email: row.email,
         email_notices: row.email_notices,
         session_epoch: row.session_epoch,
+    }
+    .into_user(account.name)
+}
+
+/// The user columns a `User` is made of, and no more: the API's credential check reads these
+/// on every request, so not the password hash nor a timestamp it would have to parse.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct IssuerRow {
+    pub id: String,
+    pub account_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub active: bool,
+    pub email: Option<String>,
+    pub email_notices: bool,
+    pub session_epoch: i32,
+}
+
+impl IssuerRow {
+    pub(crate) fn into_user(self, account_name: String) -> User {
+        User {
+            id: UserId::from_trusted(self.id),
+            account_id: AccountId::from_trusted(self.account_id),
+            account_name,
+            username: self.username,
+            display_name: self.display_name,
+            // The column has a CHECK constraint; anything else is a corrupt row, shown as the
+            // least-privileged role rather than a crash.
+            role: Role::parse(&self.role).unwrap_or(Role::ReadOnly),
+            active: self.active,
+            email: self.email,
+            email_notices: self.email_notices,
+            session_epoch: self.session_epoch,
+        }
     }
 }

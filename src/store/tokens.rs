@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::audit::{self, AuditEvent};
 use super::error::taken_as;
-use super::rows::{AccountRow, TokenRow, UserRow};
+use super::rows::{IssuerRow, TokenRow};
 use super::schema::{account_policies, accounts, tokens, users};
 use super::{AnyConnection, MultiBackend, StoreError, StoreResult, locked_transaction};
 use crate::domain::allowlist::IpAllowlist;
@@ -844,15 +844,16 @@ pub fn set_suspended(
     })
 }
 
-/// The API's credential query. Written once, run on the inner connection of either backend:
-/// through the multi-backend wrapper diesel rebuilt the SQL text on every call (a fifth of the
-/// request's time), while the native connections reuse their cached statement.
+/// The API's credential query, for the tokens `$filter` picks (by digest). Written once, run on
+/// the inner connection of either backend: through the multi-backend wrapper diesel rebuilt the
+/// SQL text on every call (a fifth of the request's time), while the native connections reuse
+/// their cached statement. The digest is read back so a batch can tell its rows apart.
 macro_rules! credential_query {
-    ($digest:expr) => {
+    ($filter:expr) => {
         tokens::table
             .inner_join(users::table.on(users::id.eq(tokens::issuer_id)))
             .inner_join(accounts::table.on(accounts::id.eq(tokens::account_id)))
-            .filter(tokens::digest.eq($digest))
+            .filter($filter)
             .select((
                 (
                     tokens::id,
@@ -864,9 +865,10 @@ macro_rules! credential_query {
                     tokens::last_used_at,
                     tokens::last_used_ip,
                     tokens::allowed_ips,
+                    tokens::digest,
                 ),
-                UserRow::as_select(),
-                AccountRow::as_select(),
+                IssuerRow::as_select(),
+                accounts::name,
             ))
     };
 }
@@ -882,11 +884,11 @@ pub fn find_credential_by_digest(
     // unique, so there is at most one row anyway.
     let bytes = digest.as_bytes();
     let found = match conn {
-        AnyConnection::Sqlite(conn) => credential_query!(bytes)
-            .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
+        AnyConnection::Sqlite(conn) => credential_query!(tokens::digest.eq(bytes))
+            .get_result::<CredentialRow>(conn)
             .optional()?,
-        AnyConnection::Postgres(conn) => credential_query!(bytes)
-            .get_result::<(CredentialColumns, UserRow, AccountRow)>(conn)
+        AnyConnection::Postgres(conn) => credential_query!(tokens::digest.eq(bytes))
+            .get_result::<CredentialRow>(conn)
             .optional()?,
     };
     Ok(found.map(to_credential))
@@ -896,10 +898,21 @@ pub fn find_credential_by_digest(
 /// asynchronous one (`pg_async`), so both read a row the same way.
 pub(super) fn to_credential(
     (
-        (id, name, role, expires_at, deleted_at, suspended_at, last_used_at, last_used_ip, allowed),
-        user,
-        account,
-    ): (CredentialColumns, UserRow, AccountRow),
+        (
+            id,
+            name,
+            role,
+            expires_at,
+            deleted_at,
+            suspended_at,
+            last_used_at,
+            last_used_ip,
+            allowed,
+            _digest,
+        ),
+        issuer,
+        account_name,
+    ): CredentialRow,
 ) -> Credential {
     Credential {
         token_id: TokenId::from_trusted(id),
@@ -911,9 +924,12 @@ pub(super) fn to_credential(
         last_used_at,
         last_used_ip,
         allowed_ips: IpAllowlist::from_stored(&allowed),
-        issuer: super::rows::to_user(user, account),
+        issuer: issuer.into_user(account_name),
     }
 }
+
+/// The credential query's row: the token's columns, its issuer's, the account's name.
+pub(super) type CredentialRow = (CredentialColumns, IssuerRow, String);
 
 pub(super) type CredentialColumns = (
     String,
@@ -925,6 +941,7 @@ pub(super) type CredentialColumns = (
     Option<NaiveDateTime>,
     Option<String>,
     String,
+    Vec<u8>,
 );
 
 /// Records a use unless one was recorded within the interval. The condition lives in the

@@ -101,6 +101,53 @@ both_backends! {
         assert!(body["message"].as_str().unwrap().contains("deleted"));
     }
 
+    async fn calls_made_at_once_each_get_their_own_tokens_answer(app) {
+        // Checks that arrive together are answered together (on SQLite in one read
+        // transaction); no answer may go to another request, and a deleted token stays refused.
+        app.setup_admin().await;
+        let engineer = create_token(&app, "ci-engineer", "30", "engineer").await;
+        let reader = create_token(&app, "ci-reader", "30", "read_only").await;
+        let gone = create_token(&app, "ci-gone", "30", "read_only").await;
+        let page = app.get_html("/tokens").await;
+        let id_start = page.find("data-token-id=\"").unwrap() + "data-token-id=\"".len();
+        let id = &page[id_start..id_start + 36];
+        let deleted = app.post_form(&format!("/tokens/{id}/delete"), &format!("/tokens/{id}/delete"), &[("confirm", "delete")]).await;
+        assert_eq!(deleted.status().as_u16(), 303);
+        let unknown = PlainToken::generate().expose().to_owned();
+        // (token, Ok(its name) or Err(what the refusal says))
+        let cases = [
+            (engineer, Ok("ci-engineer")),
+            (reader, Ok("ci-reader")),
+            (gone, Err("deleted")),
+            (unknown, Err("not valid")),
+        ];
+
+        let calls: Vec<_> = (0..160)
+            .map(|n| {
+                let (client, url) = (app.client.clone(), app.url("/api/v1/me"));
+                let token = cases[n % cases.len()].0.clone();
+                tokio::spawn(async move {
+                    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+                    (n, response.status(), response.json::<Value>().await.unwrap())
+                })
+            })
+            .collect();
+
+        for call in calls {
+            let (n, status, body) = call.await.unwrap();
+            match cases[n % cases.len()].1 {
+                Ok(name) => {
+                    assert_eq!(status, StatusCode::OK, "{body}");
+                    assert_eq!(body["token"]["name"], name);
+                }
+                Err(reason) => {
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+                    assert!(body["message"].as_str().unwrap().contains(reason), "{body}");
+                }
+            }
+        }
+    }
+
     async fn an_expired_token_is_refused(app) {
         app.setup_admin().await;
         let secret = plant_token_in_the_past(&app, "admin", "old", 40, "30").await;
