@@ -18,9 +18,14 @@ pub async fn admin_only(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let current = req.extract::<CurrentUser>().await?;
+    // Refusals are answers, not errors: an error would bypass the outer middleware that
+    // stamps the request id on every answer.
+    let current = match req.extract::<CurrentUser>().await {
+        Ok(current) => current,
+        Err(refusal) => return Ok(req.error_response(refusal)),
+    };
     if current.user.role != Role::Admin {
-        return Err(WebError::NotFound.into());
+        return Ok(req.error_response(WebError::NotFound));
     }
     req.extensions_mut().insert(AdminUser(current));
     next.call(req)

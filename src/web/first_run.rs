@@ -29,10 +29,14 @@ pub async fn lead_to_setup(
             .map(ServiceResponse::map_into_boxed_body);
     }
     let state = req.app_data::<Data<AppState>>().cloned();
-    if let Some(state) = state
-        && !state.setup_is_done().await.map_err(super::WebError::from)?
-    {
-        return Ok(req.into_response(super::see_other("/setup")));
+    if let Some(state) = state {
+        // A database that is down is answered here (503), not raised: an error would bypass
+        // the outer middleware that stamps the request id on every answer.
+        match state.setup_is_done().await {
+            Ok(true) => {}
+            Ok(false) => return Ok(req.into_response(super::see_other("/setup"))),
+            Err(error) => return Ok(req.error_response(super::WebError::from(error))),
+        }
     }
     next.call(req)
         .await

@@ -47,9 +47,10 @@ async fn with_the_postgres_database_gone_pages_and_api_answer_503() {
         "/nothing/here",
         "/notifications",
     ] {
-        let status = app.get(path).await.status().as_u16();
+        let answer = app.get(path).await;
+        let status = answer.status().as_u16();
         assert!(status == 503 || status == 404, "GET {path}: {status}");
-        assert_ne!(status, 500);
+        assert!(!header(&answer, "x-request-id").is_empty(), "GET {path}");
     }
     let page = app.get("/tokens").await;
     assert_eq!(page.status(), 503);
@@ -303,6 +304,22 @@ both_backends! {
             .unwrap();
         let replaced = header(&odd, "x-request-id");
         assert!(!replaced.is_empty() && !replaced.contains('<'), "{replaced}");
+
+        // Refusals by the admin pages' gate too: signed out (to /login), and not an admin (404).
+        app.setup_admin().await;
+        let visitor = Browser {
+            address: app.address.clone(),
+            client: client(),
+        };
+        let signed_out = visitor
+            .post_form("/login", "/users/new", &[("username", "x")])
+            .await;
+        assert_eq!(signed_out.status(), 303);
+        assert!(!header(&signed_out, "x-request-id").is_empty(), "signed out");
+        let engineer = engineer(&app).await;
+        let refused = engineer.get("/users").await;
+        assert_eq!(refused.status(), 404);
+        assert!(!header(&refused, "x-request-id").is_empty(), "not an admin");
     }
 }
 
