@@ -116,6 +116,12 @@ def delayed(database_url):
     port = free_port()
     proxy = subprocess.Popen([PROXY, f"127.0.0.1:{port}", f"{parsed.hostname}:{parsed.port or 5432}", str(DELAY_MS)],
                              stdout=subprocess.DEVNULL)
+    # The server fails fast on a database it cannot reach: wait until the proxy listens.
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
     try:
         netloc = parsed.netloc.rsplit("@", 1)
         netloc[-1] = f"127.0.0.1:{port}"
