@@ -186,8 +186,8 @@ pub struct Store {
     pool: Pool,
     /// Callers waiting for a connection right now, for `/metrics` (r2d2 does not say).
     waiting: Arc<AtomicI64>,
-    /// The API's token check: asynchronous and pipelined on Postgres (`pg_async`), grouped
-    /// per worker turn on SQLite (`sqlite_batch`).
+    /// The API's token check, its requests grouped per worker turn (`turn`): one query on
+    /// Postgres (`pg_async`), one read transaction on SQLite (`sqlite_batch`).
     checker: Checker,
     /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
     /// trip away. `run_quick` runs the first inline and sends the second to the blocking pool.
@@ -282,8 +282,8 @@ impl Store {
     }
 
     /// The API's credential check: on SQLite indexed reads on the calling worker, the checks
-    /// of one turn in one read transaction; on Postgres a pipelined query on this worker's own
-    /// connection. Neither hops to the blocking pool.
+    /// of one turn in one read transaction; on Postgres the checks of one turn in one query on
+    /// this worker's own connection. Neither hops to the blocking pool.
     pub async fn find_credential(&self, digest: TokenDigest) -> StoreResult<Option<Credential>> {
         match &self.checker {
             Checker::Postgres(checker) => checker.find_credential(digest).await,

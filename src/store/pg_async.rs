@@ -1,8 +1,9 @@
 //! The API's credential check on Postgres, off the blocking pool. diesel's own query runs over
 //! tokio-postgres (diesel-async) on one long-lived connection per HTTP worker thread: the checks
 //! of one worker turn go as one query (`turn`), the batches a worker has in flight are pipelined
-//! on it, and the statement is prepared once per connection. A connection that drops is replaced and the query tried once more; a database
-//! that does not answer within the pool timeout is a `StoreError::Connect` (503), never a hang.
+//! on it, and the statement is prepared once per connection. A connection that drops is
+//! replaced and the query tried once more; a database that does not answer within the pool
+//! timeout is a `StoreError::Connect` (503), never a hang.
 //! Nothing but the connection is kept: a token deleted a moment ago fails on its next request.
 
 use std::cell::RefCell;
@@ -109,6 +110,7 @@ impl AsyncChecker {
                 Ok(rows) => {
                     return Ok(rows
                         .into_iter()
+                        // The digest is the token columns' last, read back for this.
                         .map(|row| (row.0.9.clone(), to_credential(row)))
                         .collect());
                 }
