@@ -105,11 +105,16 @@ type DayCounts = HashMap<TokenId, Vec<(NaiveDate, i64)>>;
 
 const ACTIVITY_SHARDS: usize = 8;
 
-fn add_count(counts: &mut DayCounts, token: TokenId, day: NaiveDate, n: i64) {
-    let days = counts.entry(token).or_default();
-    match days.iter_mut().find(|(d, _)| *d == day) {
-        Some((_, m)) => *m += n,
-        None => days.push((day, n)),
+/// Adds `n` requests of `token` on `day`; the id is cloned only for a token new to `counts`.
+fn add_count(counts: &mut DayCounts, token: &TokenId, day: NaiveDate, n: i64) {
+    match counts.get_mut(token) {
+        Some(days) => match days.iter_mut().find(|(d, _)| *d == day) {
+            Some((_, m)) => *m += n,
+            None => days.push((day, n)),
+        },
+        None => {
+            counts.insert(token.clone(), vec![(day, n)]);
+        }
     }
 }
 
@@ -124,15 +129,7 @@ impl Activity {
 
     pub fn count(&self, token: &TokenId, day: NaiveDate) {
         let mut counts = self.shard().lock().unwrap_or_else(|e| e.into_inner());
-        match counts.get_mut(token) {
-            Some(days) => match days.iter_mut().find(|(d, _)| *d == day) {
-                Some((_, n)) => *n += 1,
-                None => days.push((day, 1)),
-            },
-            None => {
-                counts.insert(token.clone(), vec![(day, 1)]);
-            }
-        }
+        add_count(&mut counts, token, day, 1);
     }
 
     /// Everything counted since the last take, as (token, day, requests).
@@ -142,7 +139,7 @@ impl Activity {
             let taken = std::mem::take(&mut *shard.lock().unwrap_or_else(|e| e.into_inner()));
             for (token, days) in taken {
                 for (day, n) in days {
-                    add_count(&mut merged, token.clone(), day, n);
+                    add_count(&mut merged, &token, day, n);
                 }
             }
         }
@@ -159,7 +156,7 @@ impl Activity {
     pub fn restore(&self, batch: Vec<(TokenId, NaiveDate, i64)>) {
         let mut counts = self.shard().lock().unwrap_or_else(|e| e.into_inner());
         for (token, day, n) in batch {
-            add_count(&mut counts, token, day, n);
+            add_count(&mut counts, &token, day, n);
         }
     }
 }

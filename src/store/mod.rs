@@ -189,9 +189,6 @@ pub struct Store {
     /// The API's token check, its requests grouped per worker turn (`turn`): one query on
     /// Postgres (`pg_async`), one read transaction on SQLite (`sqlite_batch`).
     checker: Checker,
-    /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
-    /// trip away. `run_quick` runs the first inline and sends the second to the blocking pool.
-    local: bool,
 }
 
 impl Store {
@@ -223,7 +220,6 @@ impl Store {
             pool,
             waiting,
             checker,
-            local: matches!(url, DatabaseUrl::Sqlite(_)),
         })
     }
 
@@ -242,7 +238,11 @@ impl Store {
     pub fn pool_reading(&self) -> PoolReading {
         let state = self.pool.state();
         PoolReading {
-            backend: if self.local { "sqlite" } else { "postgres" },
+            backend: if self.is_local() {
+                "sqlite"
+            } else {
+                "postgres"
+            },
             in_use: state.connections.saturating_sub(state.idle_connections),
             idle: state.idle_connections,
             waiting: self.waiting.load(Ordering::Relaxed).max(0),
@@ -264,16 +264,22 @@ impl Store {
         .await?
     }
 
-    /// For one small read on a hot path (the SQLite credential check, readiness). On SQLite it
-    /// runs on the calling thread: handing a read of a few microseconds to the blocking pool and
-    /// back cost more than the read (perf: task switches dominated). On Postgres it goes to the
-    /// blocking pool like everything else, so a round trip does not stall an HTTP worker.
+    /// SQLite answers an indexed read in microseconds from this process; Postgres is a round
+    /// trip away.
+    fn is_local(&self) -> bool {
+        matches!(self.checker, Checker::Sqlite(_))
+    }
+
+    /// For one small read (readiness). On SQLite it runs on the calling thread: handing a read
+    /// of a few microseconds to the blocking pool and back cost more than the read (perf: task
+    /// switches dominated). On Postgres it goes to the blocking pool like everything else, so a
+    /// round trip does not stall an HTTP worker.
     pub async fn run_quick<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
     {
-        if self.local {
+        if self.is_local() {
             let mut conn = Self::checkout(&self.pool, &self.waiting)?;
             job(&mut conn)
         } else {
