@@ -8,10 +8,11 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::RunQueryDsl;
 use personal_tokens::auth::password;
 use personal_tokens::domain::expiry::ExpiryChoice;
-use personal_tokens::domain::lifecycle::NewTokenInput;
-use personal_tokens::domain::token::PlainToken;
-use personal_tokens::domain::{AccountName, DisplayName, Role, Username, time};
-use personal_tokens::store::tokens::{self, CreateOutcome};
+use personal_tokens::domain::secret::PlainToken;
+use personal_tokens::domain::time;
+use personal_tokens::domain::tokens::{NewTokenInput, NewTokenRequest};
+use personal_tokens::domain::users::{NewUser, NewUserInput};
+use personal_tokens::store::tokens;
 use personal_tokens::store::{DatabaseUrl, Store, users};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,19 +24,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin_password = args.next().ok_or("PASSWORD missing")?;
 
     let store = Store::open(&DatabaseUrl::parse(&url)?, 2)?;
-    let admin = store.run_blocking(|conn| {
-        users::add_user(
-            conn,
-            users::NewUser {
-                account: AccountName::parse("Bench").expect("valid"),
-                username: Username::parse("bench").expect("valid"),
-                display_name: DisplayName::parse("Bench Admin").expect("valid"),
-                email: None,
-                password_hash: password::hash(&admin_password).expect("hash"),
-                role: Role::Admin,
-            },
-        )
-    })?;
+    let new = NewUser::parse(&NewUserInput {
+        account: "Bench",
+        username: "bench",
+        display_name: "Bench Admin",
+        display_name_required: true,
+        email: "",
+        role: "admin",
+        password: &admin_password,
+        password_confirm: None,
+        blank_password_is_generated: false,
+    })
+    .map_err(|errors| format!("{errors:?}"))?;
+    let hash = password::hash(new.password.expose())?;
+    let admin = store.run_blocking(|conn| users::add_user(conn, &new, &hash, time::now()))?;
     // Room for a few more, within the highest limit a policy may set.
     store.run_blocking(|conn| {
         tokens::set_max_tokens(conn, &admin.account_id, (count + 10).min(10_000))
@@ -52,14 +54,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         role: "admin".into(),
         allowed_ips: String::new(),
     };
-    let outcome = store.run_blocking(|conn| {
-        tokens::create_token(conn, &admin, &input, &secret, time::now(), None)
-    })?;
-    if !matches!(outcome, CreateOutcome::Created(_)) {
-        return Err("the first token was refused".into());
+    let now = time::now();
+    let request = NewTokenRequest::parse(&input, admin.role, now)
+        .map_err(|errors| format!("the first token was refused: {errors:?}"))?;
+    let outcome = store
+        .run_blocking(|conn| tokens::create_token(conn, &admin, &request, &secret, now, None))?;
+    if let Err(refusal) = outcome {
+        return Err(format!("the first token was refused: {}", refusal.message()).into());
     }
     let postgres = url.starts_with("postgres");
-    let now = time::now();
     let mut n = 1;
     while n < count {
         let batch_end = (n + BATCH).min(count);

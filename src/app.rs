@@ -21,8 +21,8 @@ use crate::config::Settings;
 use crate::domain::allowlist::IpAllowlist;
 use crate::notify::{NoticeTask, Notifier};
 use crate::state::AppState;
-use crate::store::{DatabaseUrl, Store, StoreError, secrets};
-use crate::{observe, web};
+use crate::store::{DatabaseUrl, Store, StoreError, server_keys};
+use crate::{metrics_page, observe, web};
 
 pub const SESSION_COOKIE: &str = "pt_session";
 const SESSION_KEY_SECRET: &str = "session_key";
@@ -69,7 +69,7 @@ fn metrics_server(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .route("/metrics", get().to(observe::metrics_page))
+            .route("/metrics", get().to(metrics_page::metrics_page))
     })
     .workers(1)
     .shutdown_timeout(1)
@@ -116,11 +116,12 @@ impl Application {
             source,
         })?;
 
+        let state = Data::new(AppState::new(store, notifier, scanning_keys));
         let notices = (settings.notice_interval > 0).then(|| {
             let interval = Duration::from_secs(settings.notice_interval);
-            notifier.clone().spawn(store.clone(), interval)
+            let (notifier, store) = (state.notifier.clone(), state.store.clone());
+            notifier.spawn(store, state.clock.clone(), interval)
         });
-        let state = Data::new(AppState::new(store, notifier, scanning_keys));
         let flusher = state.clone();
         let every = Duration::from_millis(settings.activity_flush_ms.max(10));
         tokio::spawn(async move {
@@ -150,7 +151,7 @@ impl Application {
                 .app_data(web::forms::form_config())
                 .configure(|cfg| {
                     if metrics_here {
-                        cfg.route("/metrics", get().to(observe::metrics_page));
+                        cfg.route("/metrics", get().to(metrics_page::metrics_page));
                     }
                 })
                 .configure(crate::api::routes)
@@ -198,7 +199,7 @@ impl Application {
         self.address.port()
     }
 
-    /// The clock the API's token checks run at; tests move it forward instead of sleeping.
+    /// The app's one clock; tests move it forward instead of sleeping.
     pub fn clock(&self) -> std::sync::Arc<crate::domain::time::Clock> {
         self.state.clock.clone()
     }
@@ -227,9 +228,12 @@ async fn session_key(settings: &Settings, store: &Store) -> Result<Key, StartErr
         None => {
             store
                 .run(|conn| {
-                    secrets::get_or_create(conn, SESSION_KEY_SECRET, || {
-                        to_hex(Key::generate().master())
-                    })
+                    server_keys::get_or_create(
+                        conn,
+                        SESSION_KEY_SECRET,
+                        || to_hex(Key::generate().master()),
+                        crate::domain::time::now(),
+                    )
                 })
                 .await?
         }

@@ -5,7 +5,8 @@ use std::io::Read;
 
 use crate::auth::password;
 use crate::config::{Settings, UserCommand};
-use crate::domain::{AccountName, DisplayName, Email, NewPassword, Username, time};
+use crate::domain::time;
+use crate::domain::users::{NewUser, NewUserInput};
 use crate::notify::Notifier;
 use crate::store::{DatabaseUrl, Store, StoreError, users};
 
@@ -19,13 +20,6 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             role,
             password_stdin: _,
         } => {
-            let account = AccountName::parse(&account).map_err(|e| e.message)?;
-            let username = Username::parse(&username).map_err(|e| e.message)?;
-            let display_name =
-                DisplayName::parse(display_name.as_deref().unwrap_or(username.as_str()))
-                    .map_err(|e| e.message)?;
-            let email =
-                Email::parse_optional(email.as_deref().unwrap_or("")).map_err(|e| e.message)?;
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -33,21 +27,27 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             // One trailing newline is how `echo` and here-strings end the password, not part of it.
             let typed = input.strip_suffix('\n').unwrap_or(&input);
             let typed = typed.strip_suffix('\r').unwrap_or(typed);
-            let password = NewPassword::parse(typed, None).map_err(|e| e.message)?;
-            let password_hash = password::hash(password.expose()).map_err(|e| e.to_string())?;
+            let new = NewUser::parse(&NewUserInput {
+                account: &account,
+                username: &username,
+                display_name: display_name.as_deref().unwrap_or(""),
+                display_name_required: false,
+                email: email.as_deref().unwrap_or(""),
+                role: role.as_str(),
+                password: typed,
+                password_confirm: None,
+                blank_password_is_generated: false,
+            })
+            .map_err(|errors| {
+                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+                messages.join(" ")
+            })?;
+            let password_hash = password::hash(new.password.expose()).map_err(|e| e.to_string())?;
 
             let url = DatabaseUrl::parse(&settings.database_url).map_err(|e| e.to_string())?;
             let store = Store::open(&url, 1).map_err(|e| e.to_string())?;
-            let new = users::NewUser {
-                account,
-                username,
-                display_name,
-                email,
-                password_hash,
-                role,
-            };
             let user = store
-                .run_blocking(|conn| users::add_user(conn, new))
+                .run_blocking(|conn| users::add_user(conn, &new, &password_hash, time::now()))
                 .map_err(|e| match e {
                     StoreError::Taken(_) => "that username is already taken".to_owned(),
                     other => other.to_string(),

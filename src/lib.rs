@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod metrics;
+pub mod metrics_page;
 pub mod notify;
 pub mod observe;
 pub mod state;

@@ -1,23 +1,21 @@
 //! What operators see of each request: a request id (the caller's `X-Request-Id` when it is
 //! sane, else one made here, returned either way), a span carrying it so every log line of the
-//! request names it, one access line when it is answered, and its HTTP metrics; and the
-//! `/metrics` page. Wraps both `web` and `api` and imports neither: only `app` mounts it.
+//! request names it, one access line when it is answered, and its HTTP metrics; and how a
+//! failure's cause chain is logged. Wraps both `web` and `api` and imports neither: only `app`
+//! mounts it. `/metrics` itself is `metrics_page`.
 //! Nothing here logs a path's values, a header or a body, so no secret can pass through it.
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::HttpResponse;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web::Data;
 use tracing::Instrument;
 
 use crate::metrics::METRICS;
-use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest caller-supplied request id kept; anything longer or odder is replaced.
@@ -90,13 +88,21 @@ fn new_request_id() -> String {
     format!("{:08x}-{:x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// `GET /metrics`, on the main port with `METRICS=true` or on `METRICS_BIND`.
-pub async fn metrics_page(state: Data<AppState>) -> HttpResponse {
-    let text = METRICS.render(&[state.store.pool_reading()]);
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(text)
+/// An error and every cause under it, one line: "request failed: database query failed: …".
+/// Every log line that reports a failure writes it so, never the top error alone.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        // thiserror's `{0}` messages already end with their source's words.
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = next.source();
+    }
+    line
 }
 
 #[cfg(test)]
@@ -107,6 +113,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(REQUEST_ID, HeaderValue::from_str(value).unwrap());
         headers
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn an_error_chain_names_every_cause_once() {
+        let error = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(error_chain(&error), "outer: disk on fire");
     }
 
     #[test]

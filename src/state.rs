@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::auth::scanning::ScanningKeys;
 use crate::domain::TokenId;
@@ -28,7 +28,7 @@ pub struct AppState {
     recent: Recent,
     /// Requests per token and day not yet added to the store.
     pub activity: Activity,
-    /// The time the API's token check runs at (the real time unless a test moved it).
+    /// The one clock (the real time unless a test moved it): read it through `now`.
     pub clock: Arc<Clock>,
 }
 
@@ -43,6 +43,27 @@ impl AppState {
             activity: Activity::default(),
             clock: Arc::new(Clock::default()),
         }
+    }
+
+    /// The time now, as every handler and pass reads it: the real time unless a test moved the
+    /// clock.
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now()
+    }
+
+    /// Sends the notice e-mails due now, in the background: after a leak report its owners
+    /// should hear at once, not at the next pass. A failure waits for that pass.
+    pub fn send_notices_soon(&self) {
+        if !self.notifier.email_enabled() {
+            return;
+        }
+        let (notifier, store, now) = (self.notifier.clone(), self.store.clone(), self.now());
+        tokio::spawn(async move {
+            let sent = tokio::task::spawn_blocking(move || notifier.send_due(&store, now)).await;
+            if let Ok(Err(error)) = sent {
+                tracing::warn!(%error, "sending notices failed; the next pass retries");
+            }
+        });
     }
 
     /// True the first time `key` is seen within `window` on this instance; every later call in

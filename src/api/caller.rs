@@ -113,11 +113,10 @@ fn note_address(
     }
     let state = state.clone();
     actix_web::rt::spawn(async move {
-        let email = state.notifier.email_enabled();
+        let (email, now) = (state.notifier.email_enabled(), state.now());
         let noted = state
             .store
             .run(move |conn| {
-                let now = crate::domain::time::now();
                 let last = last_used_ip.as_deref();
                 if addresses::note_address(conn, &token, &ip, &user_agent, last, now)? {
                     let kind = NoticeKind::NewAddress { ip };
@@ -162,7 +161,7 @@ fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Optio
     if !state.first_within(&format!("refused:{token}:{ip}"), NOTE_EVERY) {
         return;
     }
-    let state = state.clone();
+    let (state, now) = (state.clone(), state.now());
     actix_web::rt::spawn(async move {
         let recorded = state
             .store
@@ -176,6 +175,7 @@ fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Optio
                         subject: &token,
                         ip: Some(&ip),
                         detail: &name,
+                        at: now,
                     },
                 )
             })

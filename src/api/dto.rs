@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::Role;
-use crate::domain::lifecycle::TokenRecord;
 use crate::domain::status::TokenStatus;
+use crate::domain::tokens::TokenRecord;
 
 /// As `%Y-%m-%dT%H:%M:%S%.6fZ`, without parsing a format string on every call (a hot path:
 /// every `GET /api/v1/me` formats one).

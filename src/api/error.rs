@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::tokens::Refusal;
+use crate::observe::error_chain;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +43,11 @@ pub enum ApiError {
         message: String,
     },
     /// The database is not answering; the cause goes to the log.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    #[error("internal: {0}")]
-    Internal(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] StoreError),
+    /// Anything else that failed inside; the whole cause chain goes to the log.
+    #[error("API request failed")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The body of every error answer.
@@ -64,9 +67,35 @@ pub struct ErrorBody {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         if error.is_unavailable() {
-            Self::Unavailable(error.to_string())
+            Self::Unavailable(error)
         } else {
-            Self::Internal(error.to_string())
+            Self::Internal(Box::new(error))
+        }
+    }
+}
+
+/// A refused token action as the API answers it, in the refusal's own words (the pages use the
+/// same). The API names the form's `expires_in` field `expires_in_days`.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.message();
+        match refusal {
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Invalid(errors) => match errors.into_iter().next() {
+                Some(error) => Self::Invalid {
+                    field: match error.field {
+                        "expires_in" => "expires_in_days",
+                        field => field,
+                    },
+                    message: error.message,
+                },
+                None => Self::BadRequest("The token was refused.".into()),
+            },
+            Refusal::AboveYourRole { .. } => Self::InsufficientScope(message),
+            Refusal::LimitReached { .. }
+            | Refusal::Deleted { .. }
+            | Refusal::AlreadyDeleted { .. }
+            | Refusal::NotLive { .. } => Self::Conflict(message),
         }
     }
 }
@@ -124,7 +153,7 @@ impl ResponseError for ApiError {
             Self::Conflict(message) => ("conflict", message.clone(), None),
             Self::Invalid { field, message } => ("invalid_field", message.clone(), Some(*field)),
             Self::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
+                tracing::warn!(cause = %error_chain(cause), "database unavailable");
                 (
                     "unavailable",
                     "The database is not answering; try again in a moment.".to_owned(),
@@ -132,7 +161,7 @@ impl ResponseError for ApiError {
                 )
             }
             Self::Internal(cause) => {
-                tracing::error!(%cause, "API request failed");
+                tracing::error!(cause = %error_chain(cause.as_ref()), "API request failed");
                 (
                     "internal",
                     "The server could not complete this request.".to_owned(),

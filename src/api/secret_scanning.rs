@@ -13,17 +13,12 @@ use futures_util::StreamExt;
 use super::error::ApiError;
 use crate::auth::client_ip;
 use crate::auth::scanning::{self, Feedback, MAX_REPORT_BYTES, ScanningError};
-use crate::domain::notice::NoticeKind;
-use crate::domain::time;
-use crate::domain::token::{self, TokenDigest};
 use crate::state::AppState;
-use crate::store::notices;
-use crate::store::tokens::{self, Reported};
+use crate::store::leaks::{self, ReportedSecret};
+use crate::store::tokens::Reported;
 
 /// Reports per client address per minute; GitHub sends far fewer.
 const REPORTS_PER_MINUTE: u32 = 60;
-/// A reported URL is shown and stored; beyond this it is cut.
-const URL_MAX_CHARS: usize = 500;
 
 #[utoipa::path(
     post,
@@ -80,61 +75,29 @@ pub async fn report(
         other => ApiError::BadRequest(format!("The body is not a secret-scanning report: {other}")),
     })?;
 
-    let email = state.notifier.email_enabled();
-    let feedback = {
-        let entries = entries.clone();
-        state
-            .store
-            .run(move |conn| {
-                let now = time::now();
-                let mut feedback = Vec::with_capacity(entries.len());
-                for entry in &entries {
-                    // A string that is not even shaped like our tokens costs no query.
-                    let reported = match token::check_format(entry.token.trim()) {
-                        Err(_) => Reported::NotOurs,
-                        Ok(()) => {
-                            let digest = TokenDigest::of(entry.token.trim());
-                            let url = clean_url(&entry.url);
-                            let reported = tokens::revoke_reported(conn, &digest, &url, now)?;
-                            if let Reported::Revoked(id) = &reported {
-                                let kind = NoticeKind::Leaked { url };
-                                notices::claim_token_notice(conn, id, &kind, email, now)?;
-                            }
-                            reported
-                        }
-                    };
-                    feedback.push(match reported {
-                        Reported::NotOurs => Feedback::false_positive(entry),
-                        Reported::AlreadyDead | Reported::Revoked(_) => {
-                            Feedback::true_positive(entry)
-                        }
-                    });
-                }
-                Ok(feedback)
-            })
-            .await?
-    };
-    if email {
-        // The owners should hear now, not at the next pass; a failure waits for that pass.
-        let (notifier, store) = (state.notifier.clone(), state.store.clone());
-        actix_web::rt::spawn(async move {
-            let sent =
-                tokio::task::spawn_blocking(move || notifier.send_due(&store, time::now())).await;
-            if let Ok(Err(error)) = sent {
-                tracing::warn!(%error, "sending leak notices failed; the next pass retries");
-            }
-        });
+    let reports: Vec<ReportedSecret> = entries
+        .iter()
+        .map(|entry| ReportedSecret {
+            token: entry.token.clone(),
+            url: entry.url.clone(),
+        })
+        .collect();
+    let (email, now) = (state.notifier.email_enabled(), state.now());
+    let outcomes = state
+        .store
+        .run(move |conn| leaks::revoke_reported(conn, &reports, email, now))
+        .await?;
+    if outcomes.iter().any(|o| matches!(o, Reported::Revoked(_))) {
+        // The owners should hear now, not at the next pass.
+        state.send_notices_soon();
     }
+    let feedback: Vec<Feedback> = entries
+        .iter()
+        .zip(&outcomes)
+        .map(|(entry, outcome)| match outcome {
+            Reported::NotOurs => Feedback::false_positive(entry),
+            Reported::AlreadyDead | Reported::Revoked(_) => Feedback::true_positive(entry),
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(feedback))
-}
-
-/// The reported URL as shown to people: no control characters (Postgres text cannot even hold
-/// NUL), at most `URL_MAX_CHARS`, and "an unknown place" when GitHub sent none.
-fn clean_url(raw: &str) -> String {
-    let url = crate::domain::name::printable(raw, URL_MAX_CHARS);
-    if url.is_empty() {
-        "an unknown place".to_owned()
-    } else {
-        url
-    }
 }

@@ -14,15 +14,15 @@ use crate::auth::client_ip;
 use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::Caller;
 use crate::domain::expiry::ExpiryChoice;
-use crate::domain::lifecycle;
-use crate::domain::lifecycle::{NewTokenInput, TOKENS_PER_PAGE, TokenFilter, name_search};
+use crate::domain::secret::PlainToken;
 use crate::domain::status::StatusFilter;
-use crate::domain::token::PlainToken;
-use crate::domain::{DomainError, Role, TokenId, UserId, time};
-use crate::state::AppState;
-use crate::store::tokens::{
-    self, CreateOutcome, DeleteOutcome, RegenerateOutcome, Regeneration, SuspendOutcome,
+use crate::domain::tokens::{
+    self as token_rules, NewTokenInput, NewTokenRequest, Refusal, Regeneration, TOKENS_PER_PAGE,
+    TokenFilter, name_search,
 };
+use crate::domain::{DomainError, Role, TokenId, UserId};
+use crate::state::AppState;
+use crate::store::tokens;
 
 fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {
     if caller.may(needed) {
@@ -87,7 +87,7 @@ pub async fn list_tokens(
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.parse()?;
     let visibility = caller.visibility();
-    let now = time::now();
+    let now = state.now();
     let listing = state
         .store
         .run(move |conn| {
@@ -137,19 +137,6 @@ impl CreateTokenRequest {
     }
 }
 
-/// The API names the form's `expires_in` field `expires_in_days`.
-fn invalid(error: DomainError) -> ApiError {
-    let field = if error.field == "expires_in" {
-        "expires_in_days"
-    } else {
-        error.field
-    };
-    ApiError::Invalid {
-        field,
-        message: error.message,
-    }
-}
-
 /// Creates a token for the calling token's owner. The answer holds the token itself, once.
 #[utoipa::path(
     post,
@@ -181,52 +168,29 @@ pub async fn create_token(
         allowed_ips: body.allowed_ips.join(","),
     };
     let creator = caller.acting_user();
-    let ip = client_ip(&req);
-    let secret = PlainToken::generate();
-    let now = time::now();
+    let now = state.now();
+    let request = NewTokenRequest::parse(&input, creator.role, now).map_err(Refusal::Invalid)?;
+    let (ip, secret) = (client_ip(&req), PlainToken::generate());
     let (outcome, secret) = state
         .store
         .run(move |conn| {
-            let outcome = tokens::create_token(conn, &creator, &input, &secret, now, Some(&ip))?;
+            let outcome = tokens::create_token(conn, &creator, &request, &secret, now, Some(&ip))?;
             Ok((outcome, secret))
         })
         .await?;
-    match outcome {
-        CreateOutcome::Created(token) => Ok(new_secret(&secret, &token, now)),
-        CreateOutcome::Invalid(errors) => Err(errors
-            .into_iter()
-            .next()
-            .map(invalid)
-            .unwrap_or_else(|| ApiError::BadRequest("The token was refused.".into()))),
-        CreateOutcome::LimitReached(max) => Err(limit_reached(max)),
-    }
+    Ok(new_secret(&secret, &outcome?, now))
 }
 
 /// 201 with a new secret, shown in this answer only (create and regenerate).
 fn new_secret(
     secret: &PlainToken,
-    token: &crate::domain::lifecycle::TokenRecord,
+    token: &crate::domain::tokens::TokenRecord,
     now: chrono::NaiveDateTime,
 ) -> HttpResponse {
     HttpResponse::Created().json(CreatedTokenResponse {
         token: secret.expose().to_owned(),
         details: TokenDto::new(token, now),
     })
-}
-
-fn limit_reached(max: u32) -> ApiError {
-    ApiError::Conflict(format!(
-        "The account already has {max} active tokens, the most it allows."
-    ))
-}
-
-/// A token of a higher role than the caller's effective one: its standing and secret are out of
-/// the caller's reach, or a lower-role token could mint or revive a higher-role one.
-fn above_your_role(caller: &Caller, name: &str) -> ApiError {
-    ApiError::InsufficientScope(format!(
-        "Token {name} has a higher role than this token's ({}).",
-        caller.effective_role.as_str()
-    ))
 }
 
 fn role_of(role: super::dto::RoleDto) -> Role {
@@ -256,25 +220,20 @@ pub async fn delete_token(
     req: HttpRequest,
     state: Data<AppState>,
     ApiCaller(caller): ApiCaller,
-    path: Path<String>,
+    id: Path<TokenId>,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, Role::Engineer)?;
-    let id = TokenId::parse(&path).ok_or(ApiError::NotFound)?;
-    let actor = caller.acting_user();
-    let ip = client_ip(&req);
-    let now = time::now();
-    let outcome = state
+    let (id, actor, ip, now) = (
+        id.into_inner(),
+        caller.acting_user(),
+        client_ip(&req),
+        state.now(),
+    );
+    let deleted = state
         .store
         .run(move |conn| tokens::delete_token(conn, &actor, &id, now, Some(&ip)))
-        .await?;
-    match outcome {
-        DeleteOutcome::Deleted(token) => Ok(HttpResponse::Ok().json(TokenDto::new(&token, now))),
-        DeleteOutcome::AlreadyDeleted(token) => Err(ApiError::Conflict(format!(
-            "Token {} was already deleted.",
-            token.name
-        ))),
-        DeleteOutcome::NotFound => Err(ApiError::NotFound),
-    }
+        .await??;
+    Ok(HttpResponse::Ok().json(TokenDto::new(&deleted, now)))
 }
 
 /// Suspends a token (`suspend`: refused with 401 at once, until resumed; its expiry clock keeps
@@ -299,8 +258,8 @@ pub async fn delete_token(
 pub async fn change_suspension(
     req: HttpRequest,
     state: Data<AppState>,
-    caller: ApiCaller,
-    path: Path<(String, String)>,
+    ApiCaller(caller): ApiCaller,
+    path: Path<(TokenId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
     let suspend = match action.as_str() {
@@ -308,34 +267,13 @@ pub async fn change_suspension(
         "resume" => false,
         _ => return Err(ApiError::NotFound),
     };
-    set_suspended(req, state, caller, id, suspend).await
-}
-
-async fn set_suspended(
-    req: HttpRequest,
-    state: Data<AppState>,
-    ApiCaller(caller): ApiCaller,
-    raw_id: String,
-    suspend: bool,
-) -> Result<HttpResponse, ApiError> {
     require(&caller, Role::Engineer)?;
-    let id = TokenId::parse(&raw_id).ok_or(ApiError::NotFound)?;
-    let (actor, ip, now) = (caller.acting_user(), client_ip(&req), time::now());
-    let outcome = state
+    let (actor, ip, now) = (caller.acting_user(), client_ip(&req), state.now());
+    let (token, _changed) = state
         .store
         .run(move |conn| tokens::set_suspended(conn, &actor, &id, suspend, now, Some(&ip)))
-        .await?;
-    match outcome {
-        SuspendOutcome::Done(token) | SuspendOutcome::Unchanged(token) => {
-            Ok(HttpResponse::Ok().json(TokenDto::new(&token, now)))
-        }
-        SuspendOutcome::AboveYourRole(token) => Err(above_your_role(&caller, &token.name)),
-        SuspendOutcome::NotLive(token) => Err(ApiError::Conflict(format!(
-            "Token {} is deleted or expired.",
-            token.name
-        ))),
-        SuspendOutcome::NotFound => Err(ApiError::NotFound),
-    }
+        .await??;
+    Ok(HttpResponse::Ok().json(TokenDto::new(&token, now)))
 }
 
 /// Replaces a token's secret; the new one is in `token`, shown only in this answer. With
@@ -361,42 +299,36 @@ pub async fn regenerate_token(
     req: HttpRequest,
     state: Data<AppState>,
     ApiCaller(caller): ApiCaller,
-    path: Path<String>,
+    id: Path<TokenId>,
     body: Json<RegenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, Role::Engineer)?;
-    let id = TokenId::parse(&path).ok_or(ApiError::NotFound)?;
-    let overlap =
-        lifecycle::overlap(&body.overlap_hours.to_string()).map_err(|error| ApiError::Invalid {
+    let id = id.into_inner();
+    let overlap = token_rules::overlap(&body.overlap_hours.to_string()).map_err(|error| {
+        ApiError::Invalid {
             field: "overlap_hours",
             message: error.message,
-        })?;
+        }
+    })?;
     let allowed_ips = match &body.allowed_ips {
         None => None,
-        Some(list) => Some(IpAllowlist::parse(&list.join(",")).map_err(invalid)?),
+        Some(list) => {
+            Some(IpAllowlist::parse(&list.join(",")).map_err(|e| Refusal::Invalid(vec![e]))?)
+        }
     };
     let how = Regeneration {
         allowed_ips,
         overlap,
     };
-    let (actor, ip, now) = (caller.acting_user(), client_ip(&req), time::now());
+    let (actor, ip, now) = (caller.acting_user(), client_ip(&req), state.now());
     let secret = PlainToken::generate();
     let (outcome, secret) = state
         .store
         .run(move |conn| {
             let outcome =
-                tokens::regenerate_token(conn, &actor, &id, &secret, how, now, Some(&ip))?;
+                tokens::regenerate_token(conn, &actor, &id, &secret, &how, now, Some(&ip))?;
             Ok((outcome, secret))
         })
         .await?;
-    match outcome {
-        RegenerateOutcome::Regenerated(token) => Ok(new_secret(&secret, &token, now)),
-        RegenerateOutcome::Deleted(token) => Err(ApiError::Conflict(format!(
-            "Token {} is deleted and cannot be regenerated.",
-            token.name
-        ))),
-        RegenerateOutcome::AboveYourRole(token) => Err(above_your_role(&caller, &token.name)),
-        RegenerateOutcome::LimitReached(max) => Err(limit_reached(max)),
-        RegenerateOutcome::NotFound => Err(ApiError::NotFound),
-    }
+    Ok(new_secret(&secret, &outcome?, now))
 }

@@ -6,7 +6,7 @@
 
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 
-use crate::domain::token::{self, TokenDigest, TokenFormatError};
+use crate::domain::secret::{self, TokenDigest, TokenFormatError};
 
 /// Why a request carries no usable bearer credential. Each message says what to fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn presented_digest(headers: &HeaderMap) -> Result<TokenDigest, BearerError>
         return Err(BearerError::WrongScheme);
     }
     let credentials = credentials.trim();
-    token::check_format(credentials).map_err(|error| match error {
+    secret::check_format(credentials).map_err(|error| match error {
         TokenFormatError::Shape => BearerError::NotAToken,
         TokenFormatError::Checksum => BearerError::Checksum,
     })?;

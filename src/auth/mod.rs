@@ -8,5 +8,6 @@ pub mod csrf;
 pub mod password;
 pub mod scanning;
 pub mod session;
+pub mod sign_in;
 
 pub use client::{TrustedProxies, client_addr, client_ip};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::csrf;
 use crate::domain::UserId;
-use crate::domain::token::PlainToken;
+use crate::domain::secret::PlainToken;
 
 const USER_ID: &str = "uid";
 /// The user's session epoch at sign-in; a session from an older epoch has been ended.

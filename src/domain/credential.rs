@@ -5,8 +5,8 @@ use chrono::{NaiveDateTime, TimeDelta};
 use std::net::IpAddr;
 
 use super::allowlist::IpAllowlist;
-use super::lifecycle::Visibility;
 use super::status::{TokenStatus, status_at};
+use super::tokens::Visibility;
 use super::{Role, TokenId, User};
 
 /// Last use is written at most this often per token, so a busy token is not a write per request.

@@ -7,8 +7,6 @@ use super::policy::TokenPolicy;
 
 /// The preset lifetimes offered by the form, in days.
 pub const PRESET_DAYS: [u32; 6] = [1, 7, 15, 30, 90, 365];
-/// Rows expiring within this many days are flagged, and the nav shows a badge.
-pub const WARNING_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpiryChoice {
@@ -44,6 +42,17 @@ impl ExpiryChoice {
                 .ok_or_else(|| {
                     DomainError::new("expires_in", "Choose one of the listed expiry options.")
                 }),
+        }
+    }
+
+    /// A custom date must lie ahead of `now`; that needs no policy, so it is checked with the
+    /// other fields.
+    pub fn check_ahead_of(self, now: NaiveDateTime) -> Result<Self, DomainError> {
+        match self {
+            Self::Custom(date) if date.and_hms_opt(0, 0, 0).is_none_or(|at| at <= now) => Err(
+                DomainError::new("expires_at", "The expiry date must be in the future."),
+            ),
+            choice => Ok(choice),
         }
     }
 
@@ -126,20 +135,6 @@ pub fn regenerated_expiry(
         None => Some(now + longest),
         Some(expires) => Some(now + (expires - created_at).min(longest)),
     }
-}
-
-/// Whole days left, rounded up, when the token expires within the warning window.
-pub fn days_left_if_soon(expires_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Option<i64> {
-    let left = expires_at? - now;
-    if left <= TimeDelta::zero() || left > TimeDelta::days(WARNING_DAYS) {
-        return None;
-    }
-    let whole = left.num_days();
-    Some(if left > TimeDelta::days(whole) {
-        whole + 1
-    } else {
-        whole
-    })
 }
 
 #[cfg(test)]
@@ -247,26 +242,5 @@ mod tests {
             regenerated_expiry(created, None, now(), &policy),
             Some(now() + TimeDelta::days(365))
         );
-    }
-
-    #[test]
-    fn days_left_counts_up_within_the_warning_window() {
-        assert_eq!(
-            days_left_if_soon(Some(now() + TimeDelta::hours(2)), now()),
-            Some(1)
-        );
-        assert_eq!(
-            days_left_if_soon(Some(now() + TimeDelta::days(7)), now()),
-            Some(7)
-        );
-        assert_eq!(
-            days_left_if_soon(Some(now() + TimeDelta::days(8)), now()),
-            None
-        );
-        assert_eq!(
-            days_left_if_soon(Some(now() - TimeDelta::days(1)), now()),
-            None
-        );
-        assert_eq!(days_left_if_soon(None, now()), None);
     }
 }

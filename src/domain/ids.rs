@@ -4,9 +4,19 @@ use std::fmt;
 
 macro_rules! id_type {
     ($name:ident) => {
+        /// Deserializes (from a path, a query, a body) only through `parse`: a malformed id
+        /// fails there, which an actix `Path` answers as 404.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = NotAnId;
+
+            fn try_from(raw: String) -> Result<Self, NotAnId> {
+                Self::parse(&raw).ok_or(NotAnId)
+            }
+        }
 
         impl $name {
             pub fn generate() -> Self {
@@ -38,6 +48,11 @@ macro_rules! id_type {
     };
 }
 
+/// A value that is not an id of ours: to callers, simply "not found".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not an id")]
+pub struct NotAnId;
+
 id_type!(AccountId);
 id_type!(UserId);
 id_type!(TokenId);
@@ -52,5 +67,14 @@ mod tests {
         assert_eq!(TokenId::parse(id.as_str()), Some(id));
         assert_eq!(TokenId::parse("1 OR 1=1"), None);
         assert_eq!(TokenId::parse(""), None);
+    }
+
+    #[test]
+    fn ids_deserialize_only_through_parse() {
+        let id = TokenId::generate();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<TokenId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<TokenId>("\"../etc/passwd\"").is_err());
     }
 }

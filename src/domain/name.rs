@@ -41,6 +41,12 @@ impl TokenName {
         Ok(Self(name.to_owned()))
     }
 
+    /// A name read back from a stored token, which passed `parse` when it was made: a rule made
+    /// stricter since must not stop a regenerate from keeping the name.
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -69,6 +75,11 @@ impl TokenDescription {
             ));
         }
         Ok(Self(description.to_owned()))
+    }
+
+    /// A description read back from a stored token (see `TokenName::from_stored`).
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
     }
 
     pub fn as_str(&self) -> &str {

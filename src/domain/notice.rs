@@ -18,7 +18,8 @@ impl Window {
 
     pub fn days(self) -> i32 {
         match self {
-            Window::SevenDays => 7,
+            // The first warning comes when a token starts "expiring soon".
+            Window::SevenDays => super::status::EXPIRING_SOON_DAYS as i32,
             Window::OneDay => 1,
         }
     }
@@ -113,6 +114,90 @@ impl NoticeKind {
     }
 }
 
+/// A reported URL is shown and stored; beyond this it is cut.
+const LEAK_URL_MAX_CHARS: usize = 500;
+
+/// Where a secret scanner found a token, as notices and the token's row show it: no control
+/// characters (Postgres text cannot even hold NUL), at most 500 characters, and "an unknown
+/// place" when the report named none.
+pub fn leak_location(raw_url: &str) -> String {
+    let url = super::name::printable(raw_url, LEAK_URL_MAX_CHARS);
+    if url.is_empty() {
+        "an unknown place".to_owned()
+    } else {
+        url
+    }
+}
+
+/// Who hears of a notice about a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Only its issuer: a use from a new address is theirs to judge.
+    Issuer,
+    /// Its issuer and the account's administrators: expiry and leaks concern the account.
+    IssuerAndAdministrators,
+}
+
+impl NoticeKind {
+    pub fn audience(&self) -> Audience {
+        match self {
+            NoticeKind::NewAddress { .. } => Audience::Issuer,
+            NoticeKind::Expiry(_) | NoticeKind::Leaked { .. } => Audience::IssuerAndAdministrators,
+        }
+    }
+}
+
+/// Someone who may hear of a notice, as the store reads them: the token's issuer and the
+/// account's administrators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub id: String,
+    pub role: Role,
+    pub active: bool,
+    pub email: Option<String>,
+    pub email_notices: bool,
+}
+
+/// One person who gets the notice, and where its e-mail goes (`None`: in the app only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: String,
+    pub email_to: Option<String>,
+}
+
+/// Who of `candidates` gets a notice of `kind` about a token `issuer` made: active people of
+/// its audience, each once. An e-mail goes where `email_enabled` (SMTP is set up) and the
+/// person has an address and wants e-mails.
+pub fn recipients(
+    kind: &NoticeKind,
+    issuer: &str,
+    candidates: Vec<Candidate>,
+    email_enabled: bool,
+) -> Vec<Recipient> {
+    let audience = kind.audience();
+    let mut out: Vec<Recipient> = Vec::new();
+    for person in candidates {
+        let hears = person.id == issuer
+            || (audience == Audience::IssuerAndAdministrators && person.role == Role::Admin);
+        if !person.active || !hears || out.iter().any(|r| r.id == person.id) {
+            continue;
+        }
+        out.push(Recipient {
+            email_to: person
+                .email
+                .filter(|_| email_enabled && person.email_notices),
+            id: person.id,
+        });
+    }
+    out
+}
+
+/// Whether a notice's e-mail still goes out when its turn comes: someone deactivated, or who
+/// turned e-mails off, since the notice was made gets no more.
+pub fn still_wants_email(recipient: &super::User) -> bool {
+    recipient.active && recipient.email_notices
+}
+
 /// Delays between e-mail attempts: 1, 2, 4 … minutes, at most 6 hours.
 pub fn retry_delay(attempts: i32) -> TimeDelta {
     let exponent = attempts.clamp(1, 20) - 1;
@@ -155,7 +240,7 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
     let name = facts.token_name;
     let token = format!(
         "The personal token \"{name}\" ({}) of the account {}",
-        super::token::masked(facts.last_four),
+        super::secret::masked(facts.last_four),
         facts.account_name
     );
     let expiry = facts.expires_at.map_or_else(
@@ -256,6 +341,52 @@ mod tests {
     fn deleted_and_never_expiring_tokens_get_nothing() {
         assert_eq!(due_window(at(0), Some(at(30)), true, at(29)), None);
         assert_eq!(due_window(at(0), None, false, at(29)), None);
+    }
+
+    fn person(id: &str, role: Role, active: bool) -> Candidate {
+        Candidate {
+            id: id.into(),
+            role,
+            active,
+            email: Some(format!("{id}@example.com")),
+            email_notices: true,
+        }
+    }
+
+    #[test]
+    fn expiry_reaches_the_issuer_and_active_administrators_a_new_address_the_issuer_alone() {
+        let people = || {
+            vec![
+                person("erin", Role::Engineer, true),
+                person("ada", Role::Admin, true),
+                person("old", Role::Admin, false),
+                person("rob", Role::ReadOnly, true),
+            ]
+        };
+        let ids = |list: Vec<Recipient>| list.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let expiry = NoticeKind::Expiry(Window::OneDay);
+        assert_eq!(
+            ids(recipients(&expiry, "erin", people(), true)),
+            ["erin", "ada"]
+        );
+        let new_ip = NoticeKind::NewAddress {
+            ip: "192.0.2.1".into(),
+        };
+        assert_eq!(ids(recipients(&new_ip, "erin", people(), true)), ["erin"]);
+        assert_eq!(
+            ids(recipients(&new_ip, "old", people(), true)),
+            Vec::<String>::new()
+        );
+        let no_smtp = recipients(&expiry, "erin", people(), false);
+        assert!(no_smtp.iter().all(|r| r.email_to.is_none()));
+        let quiet = Candidate {
+            email_notices: false,
+            ..person("erin", Role::Engineer, true)
+        };
+        assert_eq!(
+            recipients(&expiry, "erin", vec![quiet], true)[0].email_to,
+            None
+        );
     }
 
     #[test]

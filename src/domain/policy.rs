@@ -11,7 +11,7 @@ pub struct TokenPolicy {
     pub max_lifetime_days: u32,
     /// Whether "never expires" is offered.
     pub allow_never: bool,
-    /// Most non-deleted, unexpired tokens in the account.
+    /// Most live tokens in the account (`StatusWord::Live`).
     pub max_tokens: u32,
 }
 
@@ -54,6 +54,20 @@ fn whole_number_in(
 }
 
 impl TokenPolicy {
+    /// How a change to this policy reads in the audit log.
+    pub fn audit_detail(&self) -> String {
+        format!(
+            "longest lifetime {} days; never expires {}; limit {} tokens",
+            self.max_lifetime_days,
+            if self.allow_never {
+                "allowed"
+            } else {
+                "not allowed"
+            },
+            self.max_tokens
+        )
+    }
+
     /// The policy as typed on the policy page; every field's error at once.
     pub fn parse(
         max_lifetime_days: &str,

@@ -3,6 +3,9 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use super::audit::AuditKind;
+use super::{AccountId, User};
+
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 pub const MAX_FAILURES_PER_USERNAME: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
@@ -15,6 +18,34 @@ pub fn window_start(now: NaiveDateTime) -> NaiveDateTime {
 pub fn is_throttled(failures_for_username: i64, failures_from_address: i64) -> bool {
     failures_for_username >= MAX_FAILURES_PER_USERNAME
         || failures_from_address >= MAX_FAILURES_PER_ADDRESS
+}
+
+/// A checked attempt: who signed in, if anyone, and whose log it belongs to.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub signed_in: Option<User>,
+    /// A failure against a known username belongs to that account's log; an unknown one to none.
+    pub account_id: Option<AccountId>,
+}
+
+impl Attempt {
+    /// `known` is the user the username names, if any; `verified` whether the password matched.
+    /// A deactivated person is refused like a wrong password.
+    pub fn decide(known: Option<User>, verified: bool) -> Self {
+        let account_id = known.as_ref().map(|u| u.account_id.clone());
+        Self {
+            signed_in: known.filter(|user| verified && user.active),
+            account_id,
+        }
+    }
+
+    pub fn kind(&self) -> AuditKind {
+        if self.signed_in.is_some() {
+            AuditKind::LoginSucceeded
+        } else {
+            AuditKind::LoginFailed
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,12 +6,14 @@
 
 pub mod mail;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::config::Settings;
 use crate::domain::notice::{self, NoticeFacts};
+use crate::domain::time::Clock;
 use crate::metrics::METRICS;
 use crate::store::{Store, StoreError, notices};
 pub use mail::{MailError, Mailer};
@@ -154,7 +156,7 @@ impl Notifier {
 
     /// Runs a pass every `interval` inside the server, after a random first delay so instances
     /// started together do not all fire at once. A failed pass is logged; the next one retries.
-    pub fn spawn(self, store: Store, interval: Duration) -> NoticeTask {
+    pub fn spawn(self, store: Store, clock: Arc<Clock>, interval: Duration) -> NoticeTask {
         let first = Duration::from_millis(rand::random_range(0..=interval.as_millis() as u64));
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(async move {
@@ -165,13 +167,11 @@ impl Notifier {
                     _ = stopped.changed() => return,
                 }
                 delay = interval;
-                let (notifier, pass_store) = (self.clone(), store.clone());
+                let (notifier, pass_store, now) = (self.clone(), store.clone(), clock.now());
                 // Not raced against the stop signal: a pass that has claimed notices finishes
                 // sending them before the server exits.
-                let outcome = tokio::task::spawn_blocking(move || {
-                    notifier.run_pass(&pass_store, crate::domain::time::now())
-                })
-                .await;
+                let outcome =
+                    tokio::task::spawn_blocking(move || notifier.run_pass(&pass_store, now)).await;
                 match outcome {
                     Ok(Ok(report)) if report != PassReport::default() => {
                         tracing::info!(%report, "notice pass");

@@ -1,5 +1,6 @@
 //! Accounts and their token policy.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::audit::{self, AuditEvent};
@@ -8,13 +9,14 @@ use super::schema::{account_policies, accounts};
 use super::{AnyConnection, StoreResult};
 use crate::domain::audit::AuditKind;
 use crate::domain::policy::TokenPolicy;
-use crate::domain::{AccountName, User, time};
+use crate::domain::{AccountName, User};
 
 /// Finds the account by name, creating it with the default policy when it is new.
 /// Call inside a transaction: the two inserts belong together.
 pub(crate) fn find_or_create_account(
     conn: &mut AnyConnection,
     name: &AccountName,
+    now: NaiveDateTime,
 ) -> StoreResult<AccountRow> {
     let existing = accounts::table
         .filter(accounts::name.eq(name.as_str()))
@@ -24,7 +26,6 @@ pub(crate) fn find_or_create_account(
     if let Some(account) = existing {
         return Ok(account);
     }
-    let now = time::now();
     let account = AccountRow {
         id: crate::domain::AccountId::generate().to_string(),
         name: name.as_str().to_owned(),
@@ -33,10 +34,14 @@ pub(crate) fn find_or_create_account(
     diesel::insert_into(accounts::table)
         .values(&account)
         .execute(conn)?;
-    // The column defaults hold the policy defaults of product.md §3.
+    // The domain's defaults, written out: the columns' own defaults only serve old rows.
+    let policy = TokenPolicy::default();
     diesel::insert_into(account_policies::table)
         .values((
             account_policies::account_id.eq(&account.id),
+            account_policies::max_lifetime_days.eq(to_column(policy.max_lifetime_days)),
+            account_policies::allow_never.eq(policy.allow_never),
+            account_policies::max_tokens.eq(to_column(policy.max_tokens)),
             account_policies::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -50,6 +55,7 @@ pub fn update_policy(
     actor: &User,
     policy: &TokenPolicy,
     ip: &str,
+    now: NaiveDateTime,
 ) -> StoreResult<()> {
     let account = actor.account_id.as_str();
     conn.transaction(|conn| {
@@ -58,19 +64,10 @@ pub fn update_policy(
                 account_policies::max_lifetime_days.eq(to_column(policy.max_lifetime_days)),
                 account_policies::allow_never.eq(policy.allow_never),
                 account_policies::max_tokens.eq(to_column(policy.max_tokens)),
-                account_policies::updated_at.eq(time::now()),
+                account_policies::updated_at.eq(now),
             ))
             .execute(conn)?;
-        let detail = format!(
-            "longest lifetime {} days; never expires {}; limit {} tokens",
-            policy.max_lifetime_days,
-            if policy.allow_never {
-                "allowed"
-            } else {
-                "not allowed"
-            },
-            policy.max_tokens
-        );
+        let detail = policy.audit_detail();
         audit::record(
             conn,
             AuditEvent {
@@ -80,6 +77,7 @@ pub fn update_policy(
                 subject: account,
                 ip: Some(ip),
                 detail: &detail,
+                at: now,
             },
         )
     })

@@ -8,7 +8,7 @@ use super::rows::NewAuditEvent;
 use super::schema::{audit_events, users};
 use super::{AnyConnection, StoreResult};
 use crate::domain::audit::AuditKind;
-use crate::domain::{AccountId, UserId, time};
+use crate::domain::{AccountId, UserId};
 
 /// One event to record. Never put a secret in `subject` or `detail`.
 pub struct AuditEvent<'a> {
@@ -18,6 +18,8 @@ pub struct AuditEvent<'a> {
     pub subject: &'a str,
     pub ip: Option<&'a str>,
     pub detail: &'a str,
+    /// The time of the operation that records it, so its rows and its entry agree.
+    pub at: NaiveDateTime,
 }
 
 pub fn record(conn: &mut AnyConnection, event: AuditEvent<'_>) -> StoreResult<()> {
@@ -30,7 +32,7 @@ pub fn record(conn: &mut AnyConnection, event: AuditEvent<'_>) -> StoreResult<()
             subject: event.subject,
             ip: event.ip,
             detail: event.detail,
-            created_at: time::now(),
+            created_at: event.at,
         })
         .execute(conn)?;
     Ok(())

@@ -6,16 +6,16 @@ pub mod accounts;
 pub mod activity;
 pub mod addresses;
 pub mod audit;
+mod credential_check;
 pub mod error;
+pub mod leaks;
 pub mod notices;
-mod pg_async;
 pub mod rows;
 pub mod schema;
-pub mod secrets;
-mod sqlite_batch;
+pub mod server_keys;
+pub mod status_sql;
 pub mod tls;
 pub mod tokens;
-mod turn;
 pub mod users;
 
 use std::sync::Arc;
@@ -32,7 +32,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub use error::{StoreError, StoreResult};
 
 use crate::domain::credential::Credential;
-use crate::domain::token::TokenDigest;
+use crate::domain::secret::TokenDigest;
 use crate::metrics::PoolReading;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -176,8 +176,8 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 
 #[derive(Clone)]
 enum Checker {
-    Sqlite(Arc<sqlite_batch::BatchedChecker>),
-    Postgres(Arc<pg_async::AsyncChecker>),
+    Sqlite(Arc<credential_check::sqlite::BatchedChecker>),
+    Postgres(Arc<credential_check::postgres::AsyncChecker>),
 }
 
 /// The handle the web layer holds: a pool plus a way to run diesel off the async workers.
@@ -186,8 +186,8 @@ pub struct Store {
     pool: Pool,
     /// Callers waiting for a connection right now, for `/metrics` (r2d2 does not say).
     waiting: Arc<AtomicI64>,
-    /// The API's token check, its requests grouped per worker turn (`turn`): one query on
-    /// Postgres (`pg_async`), one read transaction on SQLite (`sqlite_batch`).
+    /// The API's token check, its requests grouped per worker turn (`credential_check`): one query on
+    /// Postgres, one read transaction on SQLite.
     checker: Checker,
 }
 
@@ -208,13 +208,12 @@ impl Store {
             .map_err(|e| StoreError::Connect(e.to_string()))?;
         let waiting = Arc::<AtomicI64>::default();
         let checker = match url {
-            DatabaseUrl::Postgres(url) => Checker::Postgres(Arc::new(pg_async::AsyncChecker::new(
-                tls::PgTarget::parse(url)?,
-            ))),
-            DatabaseUrl::Sqlite(_) => Checker::Sqlite(Arc::new(sqlite_batch::BatchedChecker::new(
-                pool.clone(),
-                waiting.clone(),
-            ))),
+            DatabaseUrl::Postgres(url) => Checker::Postgres(Arc::new(
+                credential_check::postgres::AsyncChecker::new(tls::PgTarget::parse(url)?),
+            )),
+            DatabaseUrl::Sqlite(_) => Checker::Sqlite(Arc::new(
+                credential_check::sqlite::BatchedChecker::new(pool.clone(), waiting.clone()),
+            )),
         };
         Ok(Self {
             pool,

@@ -7,27 +7,17 @@ use diesel::prelude::*;
 use super::audit::{self, AuditEvent};
 use super::rows::{AccountRow, UserRow, to_user};
 use super::schema::{accounts, tokens, users};
+use super::status_sql::word_sql;
 use super::{AnyConnection, StoreResult, accounts as account_store, locked_transaction};
 use crate::domain::audit::AuditKind;
-use crate::domain::people::{StandingChange, keeps_an_administrator};
-use crate::domain::status::TokenStatus;
-use crate::domain::{
-    AccountId, AccountName, DisplayName, DomainError, Email, Role, User, UserId, Username, time,
-};
+use crate::domain::status::StatusWord;
+use crate::domain::users::{NewUser, StandingChange, keeps_an_administrator};
+use crate::domain::{AccountId, DomainError, Email, Role, User, UserId};
 
 /// A user as sign-in needs it: the stored argon2 hash beside the user.
 pub struct UserWithHash {
     pub user: User,
     pub password_hash: String,
-}
-
-pub struct NewUser {
-    pub account: AccountName,
-    pub username: Username,
-    pub display_name: DisplayName,
-    pub email: Option<Email>,
-    pub password_hash: String,
-    pub role: Role,
 }
 
 pub fn any_user_exists(conn: &mut AnyConnection) -> StoreResult<bool> {
@@ -73,17 +63,22 @@ pub fn find_user_by_username(
     }))
 }
 
-fn insert_user(conn: &mut AnyConnection, new: &NewUser) -> StoreResult<User> {
-    let account = account_store::find_or_create_account(conn, &new.account)?;
+fn insert_user(
+    conn: &mut AnyConnection,
+    new: &NewUser,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<User> {
+    let account = account_store::find_or_create_account(conn, &new.account, now)?;
     let row = UserRow {
         id: UserId::generate().to_string(),
         account_id: account.id.clone(),
         username: new.username.as_str().to_owned(),
         display_name: new.display_name.as_str().to_owned(),
-        password_hash: new.password_hash.clone(),
+        password_hash: password_hash.to_owned(),
         role: new.role.as_str().to_owned(),
         active: true,
-        created_at: time::now(),
+        created_at: now,
         email: new.email.as_ref().map(|e| e.as_str().to_owned()),
         email_notices: true,
         session_epoch: 0,
@@ -97,18 +92,28 @@ fn insert_user(conn: &mut AnyConnection, new: &NewUser) -> StoreResult<User> {
 
 /// Creates the account and its first administrator, only while no user exists at all.
 /// `None` means setup was already done (possibly by a request a moment earlier).
-pub fn create_first_admin(conn: &mut AnyConnection, new: NewUser) -> StoreResult<Option<User>> {
+pub fn create_first_admin(
+    conn: &mut AnyConnection,
+    new: &NewUser,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<Option<User>> {
     locked_transaction(conn, "first-run-setup", |conn| {
         if any_user_exists(conn)? {
             return Ok(None);
         }
-        insert_user(conn, &new).map(Some)
+        insert_user(conn, new, password_hash, now).map(Some)
     })
 }
 
 /// Adds a user, creating the account when the name is new (the command line's `user add`).
-pub fn add_user(conn: &mut AnyConnection, new: NewUser) -> StoreResult<User> {
-    conn.transaction(|conn| insert_user(conn, &new))
+pub fn add_user(
+    conn: &mut AnyConnection,
+    new: &NewUser,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> StoreResult<User> {
+    conn.transaction(|conn| insert_user(conn, new, password_hash, now))
 }
 
 /// An administrator adds a colleague to their own account. A taken username is
@@ -116,8 +121,10 @@ pub fn add_user(conn: &mut AnyConnection, new: NewUser) -> StoreResult<User> {
 pub fn add_account_user(
     conn: &mut AnyConnection,
     actor: &User,
-    new: NewUser,
+    new: &NewUser,
+    password_hash: &str,
     ip: &str,
+    now: NaiveDateTime,
 ) -> StoreResult<User> {
     // BEGIN IMMEDIATE on SQLite: the account is read before the insert, and a plain transaction
     // that another writer overtakes fails at once instead of waiting its turn.
@@ -125,7 +132,7 @@ pub fn add_account_user(
         conn,
         &format!("account-users:{}", actor.account_id),
         |conn| {
-            let user = insert_user(conn, &new)?;
+            let user = insert_user(conn, new, password_hash, now)?;
             audit::record(
                 conn,
                 AuditEvent {
@@ -135,6 +142,7 @@ pub fn add_account_user(
                     subject: user.id.as_str(),
                     ip: Some(ip),
                     detail: &format!("{} ({})", user.username, user.role.label()),
+                    at: now,
                 },
             )?;
             Ok(user)
@@ -146,7 +154,7 @@ pub fn add_account_user(
 pub struct UserSummary {
     pub user: User,
     pub created_at: NaiveDateTime,
-    /// Non-deleted, unexpired tokens the user issued.
+    /// Live tokens the user issued (`StatusWord::Live`: what the limit counts).
     pub live_tokens: i64,
 }
 
@@ -163,7 +171,7 @@ pub fn list_users(
         .load::<(UserRow, AccountRow)>(conn)?;
     let counts: Vec<(String, i64)> = tokens::table
         .filter(tokens::account_id.eq(account.as_str()))
-        .filter(super::tokens::status_sql(TokenStatus::Active, now))
+        .filter(word_sql(StatusWord::Live, now))
         .group_by(tokens::issuer_id)
         .select((tokens::issuer_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -213,6 +221,7 @@ pub fn change_standing(
     target: &UserId,
     change: StandingChange,
     ip: &str,
+    now: NaiveDateTime,
 ) -> StoreResult<StandingOutcome> {
     let account = &actor.account_id;
     locked_transaction(conn, &format!("account-admins:{account}"), |conn| {
@@ -284,6 +293,7 @@ pub fn change_standing(
                 subject: changed.id.as_str(),
                 ip: Some(ip),
                 detail: &detail,
+                at: now,
             },
         )?;
         Ok(StandingOutcome::Changed(changed))
@@ -321,6 +331,7 @@ pub fn change_password(
     user: &User,
     password_hash: &str,
     ip: &str,
+    now: NaiveDateTime,
 ) -> StoreResult<i32> {
     conn.transaction(|conn| {
         let epoch: i32 = diesel::update(users::table.filter(users::id.eq(user.id.as_str())))
@@ -339,6 +350,7 @@ pub fn change_password(
                 subject: user.id.as_str(),
                 ip: Some(ip),
                 detail: &user.username,
+                at: now,
             },
         )?;
         Ok(epoch)

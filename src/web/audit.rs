@@ -7,8 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::WebError;
-use super::admin::AdminUser;
-use super::format;
+use super::admin_gate::AdminUser;
+use super::dates;
 use super::forms::{self, Choice};
 use super::layout::{self, Layout};
 use super::paging::{self, Pager};
@@ -109,8 +109,8 @@ pub async fn audit_log(
             .entries
             .into_iter()
             .map(|entry| EventView {
-                at: format::datetime(entry.at),
-                at_iso: format::iso(entry.at),
+                at: dates::datetime(entry.at),
+                at_iso: dates::iso(entry.at),
                 actor: entry.actor.unwrap_or_else(|| "—".into()),
                 action: AuditKind::parse(&entry.kind)
                     .map_or(entry.kind.clone(), |kind| kind.label().to_owned()),

@@ -9,6 +9,8 @@ use askama::Template;
 use super::layout::Layout;
 use crate::auth::password::HashError;
 use crate::auth::session::SessionError;
+use crate::domain::tokens::Refusal;
+use crate::observe::error_chain;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,43 +26,58 @@ pub enum WebError {
     #[error("bad request: {0}")]
     BadRequest(String),
     /// The database is not answering; the cause goes to the log.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] StoreError),
+    /// Anything else that failed inside; the whole cause chain goes to the log.
+    #[error("request failed")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<StoreError> for WebError {
     fn from(error: StoreError) -> Self {
         if error.is_unavailable() {
-            Self::Unavailable(error.to_string())
+            Self::Unavailable(error)
         } else {
-            Self::Internal(error.to_string())
+            Self::Internal(Box::new(error))
         }
     }
 }
 
 impl From<SessionError> for WebError {
     fn from(error: SessionError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(Box::new(error))
     }
 }
 
 impl From<askama::Error> for WebError {
     fn from(error: askama::Error) -> Self {
-        Self::Internal(format!("template: {error}"))
+        Self::Internal(Box::new(error))
     }
 }
 
 impl From<HashError> for WebError {
     fn from(error: HashError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(Box::new(error))
     }
 }
 
 impl From<actix_web::error::BlockingError> for WebError {
     fn from(error: actix_web::error::BlockingError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(Box::new(error))
+    }
+}
+
+/// The status a page answers a refused token action with, when it shows the form again; the
+/// words are the refusal's own (`Refusal::message`), as in the API.
+pub fn refusal_status(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::NotFound => StatusCode::NOT_FOUND,
+        Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
+        Refusal::AboveYourRole { .. } => StatusCode::FORBIDDEN,
+        Refusal::LimitReached { .. }
+        | Refusal::Deleted { .. }
+        | Refusal::AlreadyDeleted { .. }
+        | Refusal::NotLive { .. } => StatusCode::CONFLICT,
     }
 }
 
@@ -112,14 +129,14 @@ impl ResponseError for WebError {
             ),
             Self::BadRequest(message) => ("Bad request", message.as_str()),
             Self::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
+                tracing::warn!(cause = %error_chain(cause), "database unavailable");
                 (
                     "Temporarily unavailable",
                     "The database is not answering. Nothing was changed; try again in a moment.",
                 )
             }
             Self::Internal(cause) => {
-                tracing::error!(%cause, "request failed");
+                tracing::error!(cause = %error_chain(cause.as_ref()), "request failed");
                 (
                     "Something went wrong",
                     "The server could not complete this request. Nothing secret was lost; try again in a moment.",

@@ -5,8 +5,10 @@ use actix_session::Session;
 use super::CurrentUser;
 use super::{WebError, assets};
 use crate::auth::session::{self, Flash};
-use crate::domain::lifecycle::Visibility;
-use crate::domain::{Role, User, time};
+use chrono::NaiveDateTime;
+
+use crate::domain::tokens::Visibility;
+use crate::domain::{Role, User};
 use crate::state::AppState;
 use crate::store::{AnyConnection, StoreResult, notices, tokens};
 
@@ -96,9 +98,9 @@ pub struct Badges {
 }
 
 /// Both badges for `user`, in one trip to the store (inside the caller's `store.run`).
-pub fn badges(conn: &mut AnyConnection, user: &User) -> StoreResult<Badges> {
+pub fn badges(conn: &mut AnyConnection, user: &User, now: NaiveDateTime) -> StoreResult<Badges> {
     Ok(Badges {
-        expiring: tokens::any_expiring_soon(conn, &Visibility::of(user), time::now())?,
+        expiring: tokens::any_expiring_soon(conn, &Visibility::of(user), now)?,
         unread: notices::unread_count(conn, &user.id)?,
     })
 }
@@ -109,7 +111,10 @@ pub async fn signed_in_page(
     current: &CurrentUser,
     title: &str,
 ) -> Result<Layout, WebError> {
-    let user = current.user.clone();
-    let badges = state.store.run(move |conn| badges(conn, &user)).await?;
+    let (user, now) = (current.user.clone(), state.now());
+    let badges = state
+        .store
+        .run(move |conn| badges(conn, &user, now))
+        .await?;
     Ok(Layout::signed_in(current, title).with_badges(badges))
 }

@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -10,13 +10,13 @@ use serde::Deserialize;
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::Layout;
 use super::{WebError, see_other};
+use secrecy::SecretString;
+
+use crate::auth::client_ip;
 use crate::auth::session;
-use crate::auth::{client_ip, password};
-use crate::domain::audit::AuditKind;
-use crate::domain::{Username, sign_in as rules, time};
+use crate::auth::sign_in::{self, SignIn};
+use crate::domain::Username;
 use crate::state::AppState;
-use crate::store::audit::{self, AuditEvent};
-use crate::store::users;
 
 const INVALID: &str = "Invalid username or password.";
 const THROTTLED: &str = "Too many failed sign-in attempts. Wait 15 minutes and try again.";
@@ -56,11 +56,6 @@ pub async fn login_form(session: Session) -> Result<HttpResponse, WebError> {
     login_page(&session, StatusCode::OK, String::new(), None)
 }
 
-enum Outcome {
-    Throttled,
-    Checked(Option<users::UserWithHash>),
-}
-
 pub async fn sign_in(
     req: HttpRequest,
     state: Data<AppState>,
@@ -86,82 +81,23 @@ pub async fn sign_in(
             Some(INVALID),
         );
     };
-    let username = username.as_str().to_owned();
-    let ip = client_ip(&req);
-
-    let outcome = {
-        let (username, ip) = (username.clone(), ip.clone());
-        state
-            .store
-            .run(move |conn| {
-                let since = rules::window_start(time::now());
-                let (by_user, by_ip) = audit::recent_login_failures(conn, &username, &ip, since)?;
-                if rules::is_throttled(by_user, by_ip) {
-                    return Ok(Outcome::Throttled);
-                }
-                users::find_user_by_username(conn, &username).map(Outcome::Checked)
-            })
-            .await?
-    };
-    let found = match outcome {
-        Outcome::Throttled => {
-            return login_page(
-                &session,
-                StatusCode::TOO_MANY_REQUESTS,
-                form.username,
-                Some(THROTTLED),
-            );
+    let password = SecretString::from(form.password);
+    let attempt = sign_in::attempt(
+        &state.store,
+        username,
+        password,
+        client_ip(&req),
+        state.now(),
+    );
+    let status = match attempt.await? {
+        SignIn::SignedIn(user) => {
+            session::sign_in(&session, &user.id, user.session_epoch)?;
+            return Ok(see_other("/tokens"));
         }
-        Outcome::Checked(found) => found,
+        SignIn::Throttled => (StatusCode::TOO_MANY_REQUESTS, THROTTLED),
+        SignIn::Refused => (StatusCode::UNAUTHORIZED, INVALID),
     };
-
-    let password_typed = form.password;
-    let (found, verified) = web::block(move || {
-        let verified = password::verify(
-            &password_typed,
-            found.as_ref().map(|f| f.password_hash.as_str()),
-        );
-        (found, verified)
-    })
-    .await?;
-    let known = found.map(|f| f.user);
-    // A failure against a known username belongs to that account's log; an unknown one to none.
-    let account_id = known.as_ref().map(|u| u.account_id.clone());
-    let user = known.filter(|user| verified && user.active);
-
-    let event_user = user.clone();
-    let (event_username, event_ip) = (username.clone(), ip.clone());
-    state
-        .store
-        .run(move |conn| {
-            audit::record(
-                conn,
-                AuditEvent {
-                    account_id: account_id.as_ref().map(|id| id.as_str()),
-                    actor_id: event_user.as_ref().map(|u| u.id.as_str()),
-                    kind: if event_user.is_some() {
-                        AuditKind::LoginSucceeded
-                    } else {
-                        AuditKind::LoginFailed
-                    },
-                    subject: &event_username,
-                    ip: Some(&event_ip),
-                    detail: "",
-                },
-            )
-        })
-        .await?;
-
-    let Some(user) = user else {
-        return login_page(
-            &session,
-            StatusCode::UNAUTHORIZED,
-            form.username,
-            Some(INVALID),
-        );
-    };
-    session::sign_in(&session, &user.id, user.session_epoch)?;
-    Ok(see_other("/tokens"))
+    login_page(&session, status.0, form.username, Some(status.1))
 }
 
 pub async fn sign_out(

@@ -3,13 +3,13 @@
 //! `store`, `domain` and `state`; never `api` or `app`.
 
 pub mod activity_chart;
-pub mod admin;
+pub mod admin_gate;
 pub mod assets;
 pub mod audit;
 pub mod current_user;
+pub mod dates;
 pub mod error;
 pub mod first_run;
-pub mod format;
 pub mod forms;
 pub mod headers;
 pub mod layout;
@@ -26,6 +26,7 @@ pub mod token_lookup;
 pub mod token_new;
 pub mod token_regenerate;
 pub mod token_reveal;
+pub mod token_view;
 pub mod tokens_list;
 pub mod user_detail;
 pub mod user_new;
@@ -38,6 +39,9 @@ pub use current_user::CurrentUser;
 pub use error::WebError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Ids in paths parse through `TokenId`/`UserId`: one that is not even an id names nothing,
+    // which a page answers as 404, like any token or user one may not see.
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| WebError::NotFound.into()));
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/", web::get().to(home))
@@ -57,7 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // Before /tokens/{id}: routes match in the order they are registered.
         .service(
             web::resource("/tokens/lookup")
-                .wrap(from_fn(admin::admin_only))
+                .wrap(from_fn(admin_gate::admin_only))
                 .route(web::get().to(token_lookup::lookup_form))
                 .route(web::post().to(token_lookup::look_up_token)),
         )
@@ -102,7 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/users")
-                .wrap(from_fn(admin::admin_only))
+                .wrap(from_fn(admin_gate::admin_only))
                 .route("", web::get().to(users_list::list_users))
                 .route("/new", web::get().to(user_new::new_user_form))
                 .route("/new", web::post().to(user_new::create_user))
@@ -115,13 +119,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/policy")
-                .wrap(from_fn(admin::admin_only))
+                .wrap(from_fn(admin_gate::admin_only))
                 .route(web::get().to(policy::policy_form))
                 .route(web::post().to(policy::save_policy)),
         )
         .service(
             web::resource("/audit")
-                .wrap(from_fn(admin::admin_only))
+                .wrap(from_fn(admin_gate::admin_only))
                 .route(web::get().to(audit::audit_log)),
         )
         .route("/favicon.ico", web::get().to(assets::favicon))
@@ -136,28 +140,33 @@ async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: 200 when the database answers a trivial query within a second, else 503 with the
-/// reason on one line. `/healthz` stays free of database work (liveness).
+/// Readiness: 200 when the database answers a trivial query within a second, else 503 with
+/// one fixed sentence: anyone may ask, and a database error can name its host and user, so the
+/// cause goes to the log only. `/healthz` stays free of database work (liveness).
 async fn readyz(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
     let answered = tokio::time::timeout(
         std::time::Duration::from_secs(1),
         state.store.run_quick(crate::store::ping),
     )
     .await;
-    let reason = match answered {
+    match answered {
         Ok(Ok(())) => {
             return HttpResponse::Ok()
                 .content_type("text/plain; charset=utf-8")
                 .body("ready");
         }
-        Ok(Err(error)) => error.to_string(),
-        Err(_) => "the database did not answer within a second".to_owned(),
-    };
-    let reason: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(Err(error)) => {
+            tracing::warn!(cause = %crate::observe::error_chain(&error), "not ready");
+        }
+        Err(_) => tracing::warn!("not ready: the database did not answer within a second"),
+    }
     HttpResponse::ServiceUnavailable()
         .content_type("text/plain; charset=utf-8")
-        .body(format!("not ready: {reason}"))
+        .body(NOT_READY)
 }
+
+/// All `/readyz` says when the database does not answer.
+pub const NOT_READY: &str = "not ready: the database is not answering";
 
 async fn home() -> HttpResponse {
     see_other("/tokens")

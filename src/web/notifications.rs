@@ -7,10 +7,10 @@ use askama::Template;
 
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
-use super::{CurrentUser, WebError, format, paging, see_other};
+use super::{CurrentUser, WebError, dates, paging, see_other};
 use crate::auth::session::{self, FlashKind};
-use crate::domain::lifecycle::Visibility;
-use crate::domain::{time, token};
+use crate::domain::secret;
+use crate::domain::tokens::Visibility;
 use crate::state::AppState;
 use crate::store::notices::{self, EmailState};
 
@@ -51,7 +51,7 @@ pub async fn list_notifications(
         .await?
         .in_section("notifications");
     let sees_all = Visibility::of(&current.user).sees_whole_account();
-    let now = time::now();
+    let now = state.now();
     let notices: Vec<NoticeView> = entries
         .into_iter()
         .map(|entry| {
@@ -68,24 +68,24 @@ pub async fn list_notifications(
             );
             NoticeView {
                 unread: !entry.read,
-                when: format::datetime(entry.created_at),
-                when_iso: format::iso(entry.created_at),
+                when: dates::datetime(entry.created_at),
+                when_iso: dates::iso(entry.created_at),
                 headline: entry.kind.headline(&entry.token_name),
-                masked: token::masked(&entry.last_four),
-                expires: entry.expires_at.map(format::datetime).unwrap_or_default(),
+                masked: secret::masked(&entry.last_four),
+                expires: entry.expires_at.map(dates::datetime).unwrap_or_default(),
                 href,
                 token_gone: entry.token_deleted || entry.expires_at.is_some_and(|at| at <= now),
                 email_failed: matches!(entry.email, EmailState::Failed { .. }),
                 email: match entry.email {
                     EmailState::NotSent => String::new(),
                     EmailState::Pending => "E-mail queued".into(),
-                    EmailState::Sent(at) => format!("E-mailed {}", format::datetime(at)),
+                    EmailState::Sent(at) => format!("E-mailed {}", dates::datetime(at)),
                     EmailState::Failed {
                         error,
                         next_attempt,
                     } => format!(
                         "E-mail failed ({error}); next try {}",
-                        next_attempt.map(format::datetime).unwrap_or_default()
+                        next_attempt.map(dates::datetime).unwrap_or_default()
                     ),
                 },
             }
@@ -103,10 +103,10 @@ pub async fn mark_read(
     current: CurrentUser,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
-    let id = current.user.id.clone();
+    let (id, now) = (current.user.id.clone(), state.now());
     let marked = state
         .store
-        .run(move |conn| notices::mark_all_read(conn, &id, time::now()))
+        .run(move |conn| notices::mark_all_read(conn, &id, now))
         .await?;
     let message = match marked {
         0 => "No unread notifications.".to_owned(),

@@ -8,14 +8,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::admin::AdminUser;
+use super::admin_gate::AdminUser;
 use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::{CurrentUser, WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::policy::{LIFETIME_DAYS_RANGE, MAX_TOKENS_RANGE, TokenPolicy};
-use crate::domain::time;
 use crate::state::AppState;
 use crate::store::{accounts, tokens};
 
@@ -51,10 +50,10 @@ async fn page(
     form: PolicyForm,
     errors: FieldErrors,
 ) -> Result<HttpResponse, WebError> {
-    let account = current.user.account_id.clone();
+    let (account, now) = (current.user.account_id.clone(), state.now());
     let live_tokens = state
         .store
-        .run(move |conn| tokens::count_live(conn, &account, time::now(), MAX_TOKENS_SHOWN))
+        .run(move |conn| tokens::count_live(conn, &account, now, MAX_TOKENS_SHOWN))
         .await?;
     let layout = layout::signed_in_page(state, current, "Token policy")
         .await?
@@ -127,10 +126,10 @@ pub async fn save_policy(
             return page(&state, &current, StatusCode::BAD_REQUEST, form, errors).await;
         }
     };
-    let (actor, ip) = (current.user.clone(), client_ip(&req));
+    let (actor, ip, now) = (current.user.clone(), client_ip(&req), state.now());
     state
         .store
-        .run(move |conn| accounts::update_policy(conn, &actor, &policy, &ip))
+        .run(move |conn| accounts::update_policy(conn, &actor, &policy, &ip, now))
         .await?;
     session::push_flash(
         &current.session,

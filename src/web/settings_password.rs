@@ -11,7 +11,7 @@ use super::layout::{self, Layout};
 use super::{CurrentUser, WebError, see_other};
 use crate::auth::session::{self, FlashKind};
 use crate::auth::{client_ip, password};
-use crate::domain::people::PASSWORD_MAX;
+use crate::domain::users::PASSWORD_MAX;
 use crate::domain::{DomainError, NewPassword};
 use crate::state::AppState;
 use crate::store::users;
@@ -101,10 +101,10 @@ pub async fn change_password(
         return page(&state, &current, StatusCode::BAD_REQUEST, errors).await;
     };
     let hash = hash?;
-    let (user, ip) = (current.user.clone(), client_ip(&req));
+    let (user, ip, now) = (current.user.clone(), client_ip(&req), state.now());
     let epoch = state
         .store
-        .run(move |conn| users::change_password(conn, &user, &hash, &ip))
+        .run(move |conn| users::change_password(conn, &user, &hash, &ip, now))
         .await?;
     session::follow_epoch(&current.session, epoch)?;
     session::push_flash(

@@ -13,9 +13,10 @@ use super::layout::Layout;
 use super::{WebError, see_other};
 use crate::auth::password;
 use crate::auth::session::{self, FlashKind};
-use crate::domain::{AccountName, DisplayName, NewPassword, Role, Username};
+use crate::domain::Role;
+use crate::domain::users::{NewUser, NewUserInput};
 use crate::state::AppState;
-use crate::store::users::{self, NewUser};
+use crate::store::users;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -58,42 +59,44 @@ pub async fn create_first_admin(
     if state.setup_is_done().await? {
         return Err(WebError::NotFound);
     }
-    let mut errors = FieldErrors::default();
-    let account = errors.check(AccountName::parse(&form.account));
-    let username = errors.check(Username::parse(&form.username));
-    let display_name = errors.check(DisplayName::parse(&form.display_name));
-    let password = errors.check(NewPassword::parse(
-        &form.password,
-        Some(&form.password_confirm),
-    ));
-    let (Some(account), Some(username), Some(display_name), Some(password)) =
-        (account, username, display_name, password)
-    else {
-        // Passwords are never sent back; everything else is, so nothing typed is lost.
-        return forms::render(
-            StatusCode::BAD_REQUEST,
-            &SetupPage {
-                layout: Layout::anonymous(&session, "Set up Personal Tokens"),
-                account: form.account,
-                username: form.username,
-                display_name: form.display_name,
-                errors,
-            },
-        );
+    let parsed = NewUser::parse(&NewUserInput {
+        account: &form.account,
+        username: &form.username,
+        display_name: &form.display_name,
+        display_name_required: true,
+        email: "",
+        role: Role::Admin.as_str(),
+        password: &form.password,
+        password_confirm: Some(&form.password_confirm),
+        blank_password_is_generated: false,
+    });
+    let new = match parsed {
+        Ok(new) => new,
+        Err(found) => {
+            let mut errors = FieldErrors::default();
+            found.into_iter().for_each(|e| errors.push(e));
+            // Passwords are never sent back; everything else is, so nothing typed is lost.
+            return forms::render(
+                StatusCode::BAD_REQUEST,
+                &SetupPage {
+                    layout: Layout::anonymous(&session, "Set up Personal Tokens"),
+                    account: form.account,
+                    username: form.username,
+                    display_name: form.display_name,
+                    errors,
+                },
+            );
+        }
     };
-
-    let password_hash = web::block(move || password::hash(password.expose())).await??;
-    let new = NewUser {
-        account,
-        username,
-        display_name,
-        email: None,
-        password_hash,
-        role: Role::Admin,
-    };
+    let (new, hash) = web::block(move || {
+        let hash = password::hash(new.password.expose());
+        (new, hash)
+    })
+    .await?;
+    let (hash, now) = (hash?, state.now());
     let created = state
         .store
-        .run(move |conn| users::create_first_admin(conn, new))
+        .run(move |conn| users::create_first_admin(conn, &new, &hash, now))
         .await?;
     let Some(user) = created else {
         return Err(WebError::NotFound);

@@ -7,16 +7,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::CurrentUser;
-use super::format::TokenView;
 use super::forms::{self, CsrfForm};
 use super::layout::{self, Layout};
+use super::token_view::TokenView;
 use super::{WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
-use crate::domain::lifecycle::{TokenRecord, Visibility};
-use crate::domain::{TokenId, time};
+use crate::domain::TokenId;
+use crate::domain::tokens::{Refusal, TokenRecord, Visibility};
 use crate::state::AppState;
-use crate::store::tokens::{self, DeleteOutcome};
+use crate::store::tokens;
 
 /// The word a user types to confirm, as GitHub and Gcore ask for a typed confirmation.
 pub const CONFIRM_WORD: &str = "delete";
@@ -36,11 +36,6 @@ struct DeletePage {
     error: Option<String>,
 }
 
-/// A path id that is not even an id names nothing: 404, like any token one may not see.
-pub fn token_id(raw: &str) -> Result<TokenId, WebError> {
-    TokenId::parse(raw).ok_or(WebError::NotFound)
-}
-
 pub async fn find_visible(
     state: &AppState,
     current: &CurrentUser,
@@ -57,13 +52,13 @@ pub async fn find_visible(
 pub async fn delete_token_form(
     state: Data<AppState>,
     current: CurrentUser,
-    path: Path<String>,
+    id: Path<TokenId>,
 ) -> Result<HttpResponse, WebError> {
-    let token = find_visible(&state, &current, token_id(&path)?).await?;
+    let token = find_visible(&state, &current, id.into_inner()).await?;
     let layout = layout::signed_in_page(&state, &current, "Delete token").await?;
     forms::ok(&DeletePage {
         layout,
-        token: TokenView::new(&token, time::now()),
+        token: TokenView::new(&token, state.now()),
         confirm: String::new(),
         error: None,
     })
@@ -73,10 +68,10 @@ pub async fn delete_token(
     req: HttpRequest,
     state: Data<AppState>,
     current: CurrentUser,
-    path: Path<String>,
+    id: Path<TokenId>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, WebError> {
-    let id = token_id(&path)?;
+    let id = id.into_inner();
     if form.confirm.trim() != CONFIRM_WORD {
         let token = find_visible(&state, &current, id).await?;
         let layout = layout::signed_in_page(&state, &current, "Delete token").await?;
@@ -84,7 +79,7 @@ pub async fn delete_token(
             StatusCode::BAD_REQUEST,
             &DeletePage {
                 layout,
-                token: TokenView::new(&token, time::now()),
+                token: TokenView::new(&token, state.now()),
                 error: Some(format!(
                     "Type “{CONFIRM_WORD}” to confirm. The token was not deleted."
                 )),
@@ -92,20 +87,15 @@ pub async fn delete_token(
             },
         );
     }
-    let (actor, ip) = (current.user.clone(), client_ip(&req));
+    let (actor, ip, now) = (current.user.clone(), client_ip(&req), state.now());
     let outcome = state
         .store
-        .run(move |conn| tokens::delete_token(conn, &actor, &id, time::now(), Some(&ip)))
+        .run(move |conn| tokens::delete_token(conn, &actor, &id, now, Some(&ip)))
         .await?;
     let (kind, message) = match outcome {
-        DeleteOutcome::NotFound => return Err(WebError::NotFound),
-        DeleteOutcome::Deleted(token) => {
-            (FlashKind::Success, format!("Token {} deleted.", token.name))
-        }
-        DeleteOutcome::AlreadyDeleted(token) => (
-            FlashKind::Error,
-            format!("Token {} was already deleted; nothing changed.", token.name),
-        ),
+        Ok(token) => (FlashKind::Success, format!("Token {} deleted.", token.name)),
+        Err(Refusal::NotFound) => return Err(WebError::NotFound),
+        Err(refusal) => (FlashKind::Error, refusal.message()),
     };
     session::push_flash(&current.session, kind, message);
     Ok(see_other("/tokens"))

@@ -8,21 +8,20 @@ use askama::Template;
 use chrono::TimeDelta;
 
 use super::activity_chart::{self, ActivityChart};
-use super::format::{self, TokenView};
+use super::dates;
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
-use super::token_delete::token_id;
+use super::token_view::TokenView;
 use super::{CurrentUser, WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
+use crate::domain::TokenId;
 use crate::domain::audit::AuditKind;
-use crate::domain::lifecycle::Visibility;
 use crate::domain::status::retiring_at;
-use crate::domain::time;
+use crate::domain::tokens::Refusal;
+use crate::domain::tokens::Visibility;
 use crate::state::AppState;
-use crate::store::audit::{self, AuditFilter};
-use crate::store::tokens::{self, SuspendOutcome};
-use crate::store::{activity, addresses};
+use crate::store::tokens::{self, StoryShown, TokenStory};
 
 /// Addresses and audit events the page shows at most.
 const ADDRESSES_SHOWN: i64 = 20;
@@ -70,51 +69,30 @@ struct DetailPage {
 pub async fn show_token(
     state: Data<AppState>,
     current: CurrentUser,
-    path: Path<String>,
+    id: Path<TokenId>,
 ) -> Result<HttpResponse, WebError> {
-    let id = token_id(&path)?;
-    let visibility = Visibility::of(&current.user);
-    let now = time::now();
+    let (id, visibility, now) = (id.into_inner(), Visibility::of(&current.user), state.now());
     let today = now.date();
-    let loaded = state
-        .store
-        .run(move |conn| {
-            let Some(token) = tokens::find_token(conn, &visibility, &id)? else {
-                return Ok(None);
-            };
-            let since = today - TimeDelta::days(activity_chart::DAYS - 1);
-            let counts = activity::daily_counts(conn, &id, since)?;
-            let seen = addresses::recent_addresses(conn, &id, ADDRESSES_SHOWN)?;
-            let filter = AuditFilter {
-                subject: Some(id.to_string()),
-                ..AuditFilter::default()
-            };
-            let mut events =
-                audit::list_events(conn, visibility.account(), &filter, 1, EVENTS_SHOWN)?.entries;
-            // Its regenerate is recorded under the token that replaced it.
-            if let Some(next) = &token.replaced_by {
-                let filter = AuditFilter {
-                    subject: Some(next.to_string()),
-                    kind: Some(AuditKind::TokenRegenerated),
-                    ..AuditFilter::default()
-                };
-                events
-                    .extend(audit::list_events(conn, visibility.account(), &filter, 1, 1)?.entries);
-                events.sort_by_key(|event| std::cmp::Reverse(event.at));
-            }
-            let replaced_by = match &token.replaced_by {
-                Some(next) => tokens::find_token(conn, &visibility, next)?,
-                None => None,
-            };
-            let replaces = tokens::find_replaced(conn, &visibility, &id)?;
-            Ok(Some((token, counts, seen, events, replaced_by, replaces)))
-        })
-        .await?;
-    let Some((token, counts, seen, events, replaced_by, replaces)) = loaded else {
-        return Err(WebError::NotFound);
+    let shown = StoryShown {
+        since: today - TimeDelta::days(activity_chart::DAYS - 1),
+        addresses: ADDRESSES_SHOWN,
+        events: EVENTS_SHOWN,
     };
+    let story = state
+        .store
+        .run(move |conn| tokens::find_story(conn, &visibility, &id, &shown))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let TokenStory {
+        token,
+        counts,
+        addresses: seen,
+        events,
+        replaced_by,
+        replaces,
+    } = story;
     let layout = layout::signed_in_page(&state, &current, &token.name).await?;
-    let link = |other: &crate::domain::lifecycle::TokenRecord, note: String| Link {
+    let link = |other: &crate::domain::tokens::TokenRecord, note: String| Link {
         id: other.id.to_string(),
         masked: other.masked(),
         note,
@@ -130,7 +108,7 @@ pub async fn show_token(
         deleted_on: token
             .deleted_at
             .filter(|at| *at <= now)
-            .map(format::datetime)
+            .map(dates::datetime)
             .unwrap_or_default(),
         chart: activity_chart::chart(&counts, today),
         chart_width: activity_chart::WIDTH,
@@ -144,14 +122,14 @@ pub async fn show_token(
                 } else {
                     a.user_agent
                 },
-                first_seen: format::datetime(a.first_seen),
-                last_seen: format::datetime(a.last_seen),
+                first_seen: dates::datetime(a.first_seen),
+                last_seen: dates::datetime(a.last_seen),
             })
             .collect(),
         events: events
             .into_iter()
             .map(|e| EventView {
-                at: format::datetime(e.at),
+                at: dates::datetime(e.at),
                 actor: e.actor.unwrap_or_else(|| "—".into()),
                 action: AuditKind::parse(&e.kind)
                     .map_or(e.kind.clone(), |kind| kind.label().to_owned()),
@@ -161,7 +139,7 @@ pub async fn show_token(
             .collect(),
         replaced_by: replaced_by.as_ref().map(|next| {
             let note = match retiring_at(token.deleted_at, now) {
-                Some(ends) => format!("this secret keeps working until {}", format::datetime(ends)),
+                Some(ends) => format!("this secret keeps working until {}", dates::datetime(ends)),
                 None => "this secret no longer works".to_owned(),
             };
             link(next, note)
@@ -170,7 +148,7 @@ pub async fn show_token(
             .iter()
             .map(|old| {
                 let note = match retiring_at(old.deleted_at, now) {
-                    Some(ends) => format!("still works until {}", format::datetime(ends)),
+                    Some(ends) => format!("still works until {}", dates::datetime(ends)),
                     None => "no longer works".to_owned(),
                 };
                 link(old, note)
@@ -185,47 +163,33 @@ async fn set_suspended(
     req: &HttpRequest,
     state: &AppState,
     current: &CurrentUser,
-    raw_id: &str,
+    id: TokenId,
     suspend: bool,
 ) -> Result<HttpResponse, WebError> {
-    let id = token_id(raw_id)?;
-    let (actor, ip) = (current.user.clone(), client_ip(req));
+    let (actor, ip, now) = (current.user.clone(), client_ip(req), state.now());
     let back = format!("/tokens/{id}");
     let outcome = state
         .store
-        .run(move |conn| tokens::set_suspended(conn, &actor, &id, suspend, time::now(), Some(&ip)))
+        .run(move |conn| tokens::set_suspended(conn, &actor, &id, suspend, now, Some(&ip)))
         .await?;
     let (kind, message) = match outcome {
-        SuspendOutcome::NotFound => return Err(WebError::NotFound),
-        SuspendOutcome::Done(token) if suspend => (
+        Ok((token, true)) if suspend => (
             FlashKind::Success,
             format!(
                 "Token {} is suspended: it is refused until you resume it.",
                 token.name
             ),
         ),
-        SuspendOutcome::Done(token) => (
+        Ok((token, true)) => (
             FlashKind::Success,
             format!("Token {} works again.", token.name),
         ),
-        SuspendOutcome::Unchanged(token) => (
+        Ok((token, false)) => (
             FlashKind::Success,
             format!("Token {} was already so; nothing changed.", token.name),
         ),
-        SuspendOutcome::AboveYourRole(token) => (
-            FlashKind::Error,
-            format!(
-                "Token {} has a higher role than yours; it was not changed.",
-                token.name
-            ),
-        ),
-        SuspendOutcome::NotLive(token) => (
-            FlashKind::Error,
-            format!(
-                "Token {} is deleted or expired; there is nothing to suspend or resume.",
-                token.name
-            ),
-        ),
+        Err(Refusal::NotFound) => return Err(WebError::NotFound),
+        Err(refusal) => (FlashKind::Error, refusal.message()),
     };
     session::push_flash(&current.session, kind, message);
     Ok(see_other(&back))
@@ -236,9 +200,9 @@ pub async fn change_suspension(
     req: HttpRequest,
     state: Data<AppState>,
     current: CurrentUser,
-    path: Path<(String, String)>,
+    path: Path<(TokenId, String)>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
-    set_suspended(&req, &state, &current, &id, action == "suspend").await
+    set_suspended(&req, &state, &current, id, action == "suspend").await
 }

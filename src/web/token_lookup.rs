@@ -10,15 +10,14 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::admin::AdminUser;
-use super::format::TokenView;
+use super::admin_gate::AdminUser;
 use super::forms::{self, CsrfForm};
 use super::layout::{self, Layout};
 use super::token_delete::CONFIRM_WORD;
+use super::token_view::TokenView;
 use super::{CurrentUser, WebError};
-use crate::domain::lifecycle::Visibility;
-use crate::domain::time;
-use crate::domain::token::{self, TokenDigest};
+use crate::domain::secret::{self, TokenDigest};
+use crate::domain::tokens::Visibility;
 use crate::state::AppState;
 use crate::store::tokens;
 
@@ -79,7 +78,7 @@ pub async fn look_up_token(
 ) -> Result<HttpResponse, WebError> {
     let pasted = form.token.expose_secret().trim();
     // Not shaped like our tokens (or mistyped): no query, the same answer as a stranger's token.
-    let Ok(()) = token::check_format(pasted) else {
+    let Ok(()) = secret::check_format(pasted) else {
         return page(&state, &current, StatusCode::OK, Some(Answer::NotOurs)).await;
     };
     let digest = TokenDigest::of(pasted);
@@ -89,7 +88,7 @@ pub async fn look_up_token(
         .run(move |conn| tokens::find_token_by_digest(conn, &visibility, &digest))
         .await?;
     let answer = match found {
-        Some(token) => Answer::Found(Box::new(TokenView::new(&token, time::now()))),
+        Some(token) => Answer::Found(Box::new(TokenView::new(&token, state.now()))),
         None => Answer::NotOurs,
     };
     page(&state, &current, StatusCode::OK, Some(answer)).await

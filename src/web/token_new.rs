@@ -1,24 +1,25 @@
 //! The add form: name, description, expiry, role up to the creator's own.
 
-use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::CurrentUser;
+use super::error::refusal_status;
 use super::forms::{self, Choice, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::{WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session;
+use crate::domain::Role;
 use crate::domain::expiry::{self, ExpiryChoice};
-use crate::domain::lifecycle::NewTokenInput;
 use crate::domain::policy::TokenPolicy;
-use crate::domain::token::PlainToken;
-use crate::domain::{Role, time};
+use crate::domain::secret::PlainToken;
+use crate::domain::tokens::{NewTokenInput, NewTokenRequest, Refusal};
 use crate::state::AppState;
-use crate::store::tokens::{self, CreateOutcome};
+use crate::store::tokens;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -69,8 +70,8 @@ fn page(
     form: NewTokenForm,
     errors: FieldErrors,
     form_error: Option<String>,
+    now: NaiveDateTime,
 ) -> NewTokenPage {
-    let now = time::now();
     let expires_in = if form.expires_in.is_empty() {
         DEFAULT_EXPIRES_IN.to_owned()
     } else {
@@ -118,6 +119,7 @@ pub async fn new_token_form(
         NewTokenForm::default(),
         FieldErrors::default(),
         None,
+        state.now(),
     ))
 }
 
@@ -127,42 +129,53 @@ pub async fn create_token(
     current: CurrentUser,
     CsrfForm(form): CsrfForm<NewTokenForm>,
 ) -> Result<HttpResponse, WebError> {
-    let ip = client_ip(&req);
-    let secret = PlainToken::generate();
-    let input = NewTokenInput::from(&form);
-    let creator = current.user.clone();
-    let (outcome, secret, policy) = state
-        .store
-        .run(move |conn| {
-            let outcome =
-                tokens::create_token(conn, &creator, &input, &secret, time::now(), Some(&ip))?;
-            let policy = tokens::find_policy(conn, &creator.account_id)?;
-            Ok((outcome, secret, policy))
-        })
-        .await?;
-
-    let (status, errors, form_error) = match outcome {
-        CreateOutcome::Created(token) => {
-            session::stash_reveal(&current.session, &token.name, &secret)?;
-            return Ok(see_other("/tokens/reveal"));
+    let now = state.now();
+    let request = NewTokenRequest::parse(&NewTokenInput::from(&form), current.user.role, now);
+    let refusal = match request {
+        Err(errors) => Refusal::Invalid(errors),
+        Ok(request) => {
+            let (ip, secret, creator) = (
+                client_ip(&req),
+                PlainToken::generate(),
+                current.user.clone(),
+            );
+            let (outcome, secret) = state
+                .store
+                .run(move |conn| {
+                    let outcome =
+                        tokens::create_token(conn, &creator, &request, &secret, now, Some(&ip))?;
+                    Ok((outcome, secret))
+                })
+                .await?;
+            match outcome {
+                Ok(token) => {
+                    session::stash_reveal(&current.session, &token.name, &secret)?;
+                    return Ok(see_other("/tokens/reveal"));
+                }
+                Err(refusal) => refusal,
+            }
         }
-        CreateOutcome::Invalid(found) => {
-            let mut errors = FieldErrors::default();
-            found.into_iter().for_each(|e| errors.push(e));
-            (StatusCode::BAD_REQUEST, errors, None)
-        }
-        CreateOutcome::LimitReached(max) => (
-            StatusCode::CONFLICT,
-            FieldErrors::default(),
-            Some(format!(
-                "This account already has {max} active tokens, the most it allows. \
-                 Delete a token you no longer need, then try again."
-            )),
-        ),
     };
+    let (errors, form_error) = match &refusal {
+        Refusal::Invalid(found) => {
+            let mut errors = FieldErrors::default();
+            found.iter().cloned().for_each(|e| errors.push(e));
+            (errors, None)
+        }
+        other => (FieldErrors::default(), Some(other.message())),
+    };
+    let policy = super::policy::account_policy(&state, &current).await?;
     let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
     forms::render(
-        status,
-        &page(layout, &policy, current.user.role, form, errors, form_error),
+        refusal_status(&refusal),
+        &page(
+            layout,
+            &policy,
+            current.user.role,
+            form,
+            errors,
+            form_error,
+            now,
+        ),
     )
 }

@@ -7,13 +7,13 @@ use serde::Deserialize;
 
 use super::CurrentUser;
 use super::WebError;
-use super::format::TokenView;
 use super::forms::{self, Choice};
 use super::layout::{self, Layout};
 use super::paging::{self, Pager};
-use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
+use super::token_view::TokenView;
 use crate::domain::status::StatusFilter;
-use crate::domain::{Role, UserId, time};
+use crate::domain::tokens::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
+use crate::domain::{Role, UserId};
 use crate::state::AppState;
 use crate::store::tokens;
 
@@ -107,7 +107,7 @@ pub async fn list_tokens(
         notices,
     } = query.parse(sees_issuers);
 
-    let now = time::now();
+    let now = state.now();
     let (listing, issuers, badges) = {
         let (visibility, filter) = (visibility.clone(), filter.clone());
         let user = current.user.clone();
@@ -133,7 +133,7 @@ pub async fn list_tokens(
                 } else {
                     Vec::new()
                 };
-                let badges = layout::badges(conn, &user)?;
+                let badges = layout::badges(conn, &user, now)?;
                 Ok((listing, issuers, badges))
             })
             .await?

@@ -8,16 +8,16 @@ use askama::Template;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::admin::{AdminUser, user_id};
-use super::format::TokenView;
+use super::admin_gate::AdminUser;
 use super::forms::{self, Choice, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
+use super::token_view::TokenView;
 use super::{CurrentUser, WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
-use crate::domain::lifecycle::{TOKENS_PER_PAGE, TokenFilter, Visibility};
-use crate::domain::people::StandingChange;
-use crate::domain::{Role, User, UserId, time};
+use crate::domain::tokens::{TOKENS_PER_PAGE, TokenFilter, Visibility};
+use crate::domain::users::StandingChange;
+use crate::domain::{Role, User, UserId};
 use crate::state::AppState;
 use crate::store::{tokens, users};
 
@@ -49,7 +49,7 @@ async fn render_user(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
-    let now = time::now();
+    let now = state.now();
     let visibility = Visibility::Account(current.user.account_id.clone());
     let filter = TokenFilter {
         issuer: Some(target.id.clone()),
@@ -105,9 +105,9 @@ async fn find_target(
 pub async fn show_user(
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    path: Path<String>,
+    id: Path<UserId>,
 ) -> Result<HttpResponse, WebError> {
-    let target = find_target(&state, &current, user_id(&path)?).await?;
+    let target = find_target(&state, &current, id.into_inner()).await?;
     render_user(&state, &current, target, StatusCode::OK, None).await
 }
 
@@ -121,16 +121,15 @@ async fn change(
     req: &HttpRequest,
     state: &AppState,
     current: CurrentUser,
-    raw_id: &str,
+    id: UserId,
     change: StandingChange,
 ) -> Result<HttpResponse, WebError> {
-    let id = user_id(raw_id)?;
-    let (actor, ip) = (current.user.clone(), client_ip(req));
+    let (actor, ip, now) = (current.user.clone(), client_ip(req), state.now());
     let outcome = {
         let id = id.clone();
         state
             .store
-            .run(move |conn| users::change_standing(conn, &actor, &id, change, &ip))
+            .run(move |conn| users::change_standing(conn, &actor, &id, change, &ip, now))
             .await?
     };
     let (user, message) = match outcome {
@@ -176,11 +175,12 @@ pub async fn change_role(
     req: HttpRequest,
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    path: Path<String>,
+    id: Path<UserId>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, WebError> {
+    let id = id.into_inner();
     let Some(role) = Role::parse(&form.role) else {
-        let target = find_target(&state, &current, user_id(&path)?).await?;
+        let target = find_target(&state, &current, id).await?;
         let message = "Choose one of the roles listed; nothing was changed.".to_owned();
         return render_user(
             &state,
@@ -191,7 +191,7 @@ pub async fn change_role(
         )
         .await;
     };
-    change(&req, &state, current, &path, StandingChange::Role(role)).await
+    change(&req, &state, current, id, StandingChange::Role(role)).await
 }
 
 /// `POST /users/{id}/deactivate` and `/users/{id}/reactivate`.
@@ -199,7 +199,7 @@ pub async fn change_standing(
     req: HttpRequest,
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    path: Path<(String, String)>,
+    path: Path<(UserId, String)>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
@@ -208,5 +208,5 @@ pub async fn change_standing(
         "reactivate" => StandingChange::Reactivate,
         _ => return Err(WebError::NotFound),
     };
-    change(&req, &state, current, &id, standing).await
+    change(&req, &state, current, id, standing).await
 }

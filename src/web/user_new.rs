@@ -7,16 +7,17 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::admin::AdminUser;
+use super::admin_gate::AdminUser;
 use super::forms::{self, Choice, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::{CurrentUser, WebError, see_other};
 use crate::auth::session::{self, FlashKind};
 use crate::auth::{client_ip, password};
-use crate::domain::{AccountName, DisplayName, DomainError, Email, NewPassword, Role, Username};
+use crate::domain::users::{NewUser, NewUserInput};
+use crate::domain::{DomainError, Role};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::users::{self, NewUser};
+use crate::store::users;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -79,79 +80,51 @@ pub async fn new_user_form(
 }
 
 /// The form's fields as the rules accept them; the password is `None` when one is to be made.
-struct Accepted {
-    username: Username,
-    display_name: DisplayName,
-    email: Option<Email>,
-    role: Role,
-    password: Option<NewPassword>,
-}
-
-fn accept(form: &NewUserForm, errors: &mut FieldErrors) -> Option<Accepted> {
-    let username = errors.check(Username::parse(&form.username));
-    // A blank display name is the username, as on the command line.
-    let display_name = if form.display_name.trim().is_empty() {
-        username
-            .as_ref()
-            .and_then(|name| DisplayName::parse(name.as_str()).ok())
-    } else {
-        errors.check(DisplayName::parse(&form.display_name))
-    };
-    let email = errors.check(Email::parse_optional(&form.email));
-    let role = errors
-        .check(Role::parse(&form.role).ok_or_else(|| DomainError::new("role", "Choose a role.")));
-    let password = if form.password.is_empty() {
-        Some(None)
-    } else {
-        errors
-            .check(NewPassword::parse(&form.password, None))
-            .map(Some)
-    };
-    Some(Accepted {
-        username: username?,
-        display_name: display_name?,
-        email: email?,
-        role: role?,
-        password: password?,
-    })
-}
-
 pub async fn create_user(
     req: HttpRequest,
     state: Data<AppState>,
     AdminUser(current): AdminUser,
     CsrfForm(mut form): CsrfForm<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
-    let mut errors = FieldErrors::default();
-    let Some(accepted) = accept(&form, &mut errors) else {
-        // A typed password is never sent back; everything else is, so nothing typed is lost.
-        form.password.clear();
-        return page(&state, &current, StatusCode::BAD_REQUEST, form, errors).await;
+    let parsed = NewUser::parse(&NewUserInput {
+        account: &current.user.account_name,
+        username: &form.username,
+        display_name: &form.display_name,
+        display_name_required: false,
+        email: &form.email,
+        role: &form.role,
+        password: &form.password,
+        password_confirm: None,
+        blank_password_is_generated: true,
+    });
+    let new = match parsed {
+        Ok(new) => new,
+        Err(found) => {
+            let mut errors = FieldErrors::default();
+            found.into_iter().for_each(|e| errors.push(e));
+            // A typed password is never sent back; everything else is, so nothing typed is lost.
+            form.password.clear();
+            return page(&state, &current, StatusCode::BAD_REQUEST, form, errors).await;
+        }
     };
-    let generated = accepted.password.is_none();
-    let password = accepted.password.unwrap_or_else(NewPassword::generate);
-    let (password, password_hash) = web::block(move || {
-        let hash = password::hash(password.expose());
-        (password, hash)
+    let (new, hash) = web::block(move || {
+        let hash = password::hash(new.password.expose());
+        (new, hash)
     })
     .await?;
-    let new = NewUser {
-        account: AccountName::parse(&current.user.account_name)
-            .map_err(|e| WebError::Internal(format!("stored account name: {e}")))?,
-        username: accepted.username,
-        display_name: accepted.display_name,
-        email: accepted.email,
-        password_hash: password_hash?,
-        role: accepted.role,
-    };
-    let (actor, ip) = (current.user.clone(), client_ip(&req));
+    let hash = hash?;
+    let (actor, ip, now) = (current.user.clone(), client_ip(&req), state.now());
     let added = state
         .store
-        .run(move |conn| users::add_account_user(conn, &actor, new, &ip))
+        .run(move |conn| {
+            let user = users::add_account_user(conn, &actor, &new, &hash, &ip, now)?;
+            Ok((user, new))
+        })
         .await;
-    let user = match added {
-        Ok(user) => user,
+    let (user, new) = match added {
+        Ok(added) => added,
         Err(StoreError::Taken(_)) => {
+            let mut errors = FieldErrors::default();
             errors.push(DomainError::new(
                 "username",
                 "This username is taken. Choose another.",
@@ -161,8 +134,8 @@ pub async fn create_user(
         }
         Err(other) => return Err(other.into()),
     };
-    if generated {
-        session::stash_password_reveal(&current.session, &user.id, password.expose())?;
+    if new.password_generated {
+        session::stash_password_reveal(&current.session, &user.id, new.password.expose())?;
     }
     session::push_flash(
         &current.session,

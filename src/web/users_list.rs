@@ -5,11 +5,10 @@ use actix_web::web::Data;
 use askama::Template;
 
 use super::WebError;
-use super::admin::AdminUser;
-use super::format;
+use super::admin_gate::AdminUser;
+use super::dates;
 use super::forms;
 use super::layout::{self, Layout};
-use crate::domain::time;
 use crate::state::AppState;
 use crate::store::users;
 
@@ -36,10 +35,10 @@ pub async fn list_users(
     state: Data<AppState>,
     AdminUser(current): AdminUser,
 ) -> Result<HttpResponse, WebError> {
-    let account = current.user.account_id.clone();
+    let (account, now) = (current.user.account_id.clone(), state.now());
     let summaries = state
         .store
-        .run(move |conn| users::list_users(conn, &account, time::now()))
+        .run(move |conn| users::list_users(conn, &account, now))
         .await?;
     let layout = layout::signed_in_page(&state, &current, "Users")
         .await?
@@ -57,7 +56,7 @@ pub async fn list_users(
                 role_label: summary.user.role.label(),
                 active: summary.user.active,
                 live_tokens: summary.live_tokens,
-                created: format::date(summary.created_at),
+                created: dates::date(summary.created_at),
             })
             .collect(),
     })

@@ -1,6 +1,6 @@
 use chrono::TimeDelta;
 use diesel::prelude::*;
-use personal_tokens::domain::token::PlainToken;
+use personal_tokens::domain::secret::PlainToken;
 use personal_tokens::store::schema::{tokens, users};
 use personal_tokens::store::{DatabaseUrl, Store};
 use reqwest::{Method, StatusCode};

@@ -60,6 +60,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "the request middleware wraps pages and API alike and belongs to neither",
     ),
     (
+        "metrics_page.rs",
+        &["crate::web", "crate::api", "crate::app"],
+        "/metrics is served beside pages and the API and belongs to neither",
+    ),
+    (
         "web",
         &["crate::api", "crate::app"],
         "pages and the API do not import each other",

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use personal_tokens::auth::scanning;
-use personal_tokens::domain::token::PlainToken;
+use personal_tokens::domain::secret::PlainToken;
 
 use crate::helpers::*;
 use crate::token_helpers::*;

@@ -19,6 +19,7 @@ mod notices;
 mod operations;
 mod process;
 mod setup;
+mod status_sql;
 mod token_helpers;
 mod token_story;
 mod web_basics;

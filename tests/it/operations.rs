@@ -39,6 +39,17 @@ async fn with_the_postgres_database_gone_pages_and_api_answer_503() {
         reason.starts_with("not ready: ") && !reason.contains('\n'),
         "{reason}"
     );
+    // Anyone may ask: the answer names no database, host, user or driver message.
+    for secretish in [
+        name.as_str(),
+        "postgres",
+        "127.0.0.1",
+        "terminating",
+        "FATAL",
+        "query",
+    ] {
+        assert!(!reason.contains(secretish), "/readyz says {reason:?}");
+    }
 
     for path in [
         "/tokens",

@@ -4,10 +4,10 @@
 use chrono::TimeDelta;
 use personal_tokens::domain::User;
 use personal_tokens::domain::expiry::ExpiryChoice;
-use personal_tokens::domain::lifecycle::NewTokenInput;
+use personal_tokens::domain::secret::PlainToken;
 use personal_tokens::domain::time;
-use personal_tokens::domain::token::PlainToken;
-use personal_tokens::store::tokens::{self, CreateOutcome};
+use personal_tokens::domain::tokens::{NewTokenInput, NewTokenRequest};
+use personal_tokens::store::tokens;
 use personal_tokens::store::{AnyConnection, DatabaseUrl, Store, StoreResult, users};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
@@ -267,8 +267,9 @@ pub async fn plant_token_in_the_past(
         };
         let then = time::now() - TimeDelta::days(days_ago);
         let secret = PlainToken::generate();
-        let outcome = tokens::create_token(conn, &user, &input, &secret, then, None)?;
-        assert!(matches!(outcome, CreateOutcome::Created(_)));
+        let request = NewTokenRequest::parse(&input, user.role, then).expect("a valid token");
+        let outcome = tokens::create_token(conn, &user, &request, &secret, then, None)?;
+        assert!(outcome.is_ok(), "planted");
         Ok(secret.expose().to_owned())
     })
     .await
@@ -364,8 +365,10 @@ pub async fn plant_many_tokens(app: &TestApp, username: &str, count: u32) {
                 allowed_ips: String::new(),
             };
             let secret = PlainToken::generate();
-            let outcome = tokens::create_token(conn, &user, &input, &secret, time::now(), None)?;
-            assert!(matches!(outcome, CreateOutcome::Created(_)));
+            let now = time::now();
+            let request = NewTokenRequest::parse(&input, user.role, now).expect("a valid token");
+            let outcome = tokens::create_token(conn, &user, &request, &secret, now, None)?;
+            assert!(outcome.is_ok(), "planted");
         }
         Ok(())
     })

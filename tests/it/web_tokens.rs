@@ -802,7 +802,7 @@ both_backends! {
         assert_eq!(created, 50, "exactly the limit is created");
         assert_eq!(refused.len(), 10);
         for body in refused {
-            assert!(body.contains("This account already has 50 active tokens, the most it allows."), "{body}");
+            assert!(body.contains("This account already has 50 live tokens, the most it allows."), "{body}");
         }
 
         let list = tokens_html(&app, "").await;

@@ -1,8 +1,8 @@
 //! The API's credential checks, gathered per worker turn. Under load an HTTP worker has many
 //! requests ready at once; the checks they ask for in one turn of its event loop are queued
 //! here and answered together by one task, spawned by the first of them, which runs after the
-//! rest have queued theirs. SQLite then reads them in one read transaction (`sqlite_batch`),
-//! Postgres in one query (`pg_async`).
+//! rest have queued theirs. SQLite then reads them in one read transaction (`sqlite`),
+//! Postgres in one query (`postgres`).
 //!
 //! Nothing is cached: a batch is read after every request in it arrived, so each sees every
 //! commit made before it arrived, and a token deleted a moment ago fails as before.
@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::oneshot;
 
-use super::{StoreError, StoreResult};
+use super::super::{StoreError, StoreResult};
 use crate::domain::credential::Credential;
-use crate::domain::token::TokenDigest;
+use crate::domain::secret::TokenDigest;
 
 pub(super) type Answer = StoreResult<Option<Credential>>;
 

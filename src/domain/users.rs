@@ -132,7 +132,7 @@ impl NewPassword {
 
     /// An initial password for someone an administrator adds without typing one.
     pub fn generate() -> Self {
-        Self(SecretString::from(super::token::random_base62(
+        Self(SecretString::from(super::secret::random_base62(
             GENERATED_PASSWORD_LEN,
         )))
     }
@@ -185,6 +185,89 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A new person as typed on the setup page, on `/users/new` or to `user add`.
+pub struct NewUserInput<'a> {
+    pub account: &'a str,
+    pub username: &'a str,
+    /// Blank: the username, unless `display_name_required` (setup asks for one).
+    pub display_name: &'a str,
+    pub display_name_required: bool,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub password: &'a str,
+    /// The password typed again, where the page asks for it.
+    pub password_confirm: Option<&'a str>,
+    /// A blank password is made here, to be shown once (`/users/new`).
+    pub blank_password_is_generated: bool,
+}
+
+/// A new person who passed every rule, with the password to hash.
+#[derive(Debug)]
+pub struct NewUser {
+    pub account: AccountName,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub email: Option<Email>,
+    pub role: Role,
+    pub password: NewPassword,
+    /// The password was generated, not typed: it is shown once.
+    pub password_generated: bool,
+}
+
+impl NewUser {
+    /// Checks every field and reports every error at once, so a form shows them all.
+    pub fn parse(input: &NewUserInput<'_>) -> Result<Self, Vec<DomainError>> {
+        let account = AccountName::parse(input.account);
+        let username = Username::parse(input.username);
+        let display_name = if input.display_name.trim().is_empty() && !input.display_name_required {
+            username
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|name| DisplayName::parse(name.as_str()))
+        } else {
+            DisplayName::parse(input.display_name)
+        };
+        let email = Email::parse_optional(input.email);
+        let role = Role::parse(input.role.trim())
+            .ok_or_else(|| DomainError::new("role", "Choose a role."));
+        let generated = input.password.is_empty() && input.blank_password_is_generated;
+        let password = if generated {
+            Ok(NewPassword::generate())
+        } else {
+            NewPassword::parse(input.password, input.password_confirm)
+        };
+        // A username error is reported once, under its own field.
+        let display_name = match (&username, display_name) {
+            (Err(_), Err(e)) if e.field == "username" => Err(None),
+            (_, other) => other.map_err(Some),
+        };
+        match (account, username, display_name, email, role, password) {
+            (Ok(account), Ok(username), Ok(display_name), Ok(email), Ok(role), Ok(password)) => {
+                Ok(Self {
+                    account,
+                    username,
+                    display_name,
+                    email,
+                    role,
+                    password,
+                    password_generated: generated,
+                })
+            }
+            (account, username, display_name, email, role, password) => Err([
+                account.err(),
+                username.err(),
+                display_name.err().flatten(),
+                email.err(),
+                role.err(),
+                password.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
     }
 }
 
@@ -303,6 +386,61 @@ mod tests {
         assert!(keeps_an_administrator(&admin, StandingChange::Deactivate, 2).is_ok());
         let engineer = someone(Role::Engineer, true);
         assert!(keeps_an_administrator(&engineer, StandingChange::Deactivate, 1).is_ok());
+    }
+
+    fn input<'a>(display_name: &'a str, password: &'a str) -> NewUserInput<'a> {
+        NewUserInput {
+            account: "Acme",
+            username: "Bob",
+            display_name,
+            display_name_required: false,
+            email: "",
+            role: "engineer",
+            password,
+            password_confirm: None,
+            blank_password_is_generated: true,
+        }
+    }
+
+    #[test]
+    fn a_new_user_takes_the_username_as_display_name_and_a_generated_password_when_blank() {
+        let user = NewUser::parse(&input("", "")).unwrap();
+        assert_eq!(user.username.as_str(), "bob");
+        assert_eq!(user.display_name.as_str(), "bob");
+        assert!(user.password_generated);
+        assert_eq!(user.password.expose().len(), GENERATED_PASSWORD_LEN);
+        let typed = NewUser::parse(&input("Bob B.", "a long password here")).unwrap();
+        assert_eq!(typed.display_name.as_str(), "Bob B.");
+        assert!(!typed.password_generated);
+    }
+
+    #[test]
+    fn setup_asks_for_a_display_name_and_the_password_twice() {
+        let setup = NewUserInput {
+            display_name_required: true,
+            password_confirm: Some("another long password"),
+            blank_password_is_generated: false,
+            role: "admin",
+            ..input("", "a long password here")
+        };
+        let fields: Vec<&str> = NewUser::parse(&setup)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["display_name", "password_confirm"]);
+        let bad = NewUserInput {
+            account: "",
+            username: "no spaces",
+            role: "root",
+            ..input("", "short")
+        };
+        let fields: Vec<&str> = NewUser::parse(&bad)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["account", "username", "role", "password"]);
     }
 
     #[test]

@@ -1,21 +1,11 @@
-//! How dates and token rows read on the pages. All times are UTC and say so.
+//! A token as its row in a list, or the head of its confirmation page, reads it.
 
 use chrono::NaiveDateTime;
 
-use crate::domain::lifecycle::TokenRecord;
+use super::dates::{date, datetime};
+
 use crate::domain::status::{TokenStatus, retiring_at};
-
-pub fn date(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d").to_string()
-}
-
-pub fn datetime(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-pub fn iso(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
+use crate::domain::tokens::TokenRecord;
 
 /// A token as a table row or a confirmation page shows it.
 pub struct TokenView {

@@ -17,14 +17,14 @@ use diesel::{ExpressionMethods, JoinOnDsl, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use tokio::sync::OnceCell;
 
-use super::rows::IssuerRow;
-use super::schema::{accounts, tokens, users};
-use super::tls::PgTarget;
-use super::tokens::{CredentialRow, credential_query, to_credential};
-use super::turn::{self, Answer, Turn};
-use super::{POOL_TIMEOUT, StoreError, StoreResult};
+use super::super::rows::IssuerRow;
+use super::super::schema::{accounts, tokens, users};
+use super::super::tls::PgTarget;
+use super::super::{POOL_TIMEOUT, StoreError, StoreResult};
+use super::batch::{self, Answer, Turn};
+use super::{CredentialRow, credential_query, to_credential};
 use crate::domain::credential::Credential;
-use crate::domain::token::TokenDigest;
+use crate::domain::secret::TokenDigest;
 
 type Slot = Rc<OnceCell<Rc<AsyncPgConnection>>>;
 
@@ -89,7 +89,7 @@ impl AsyncChecker {
                     let _ = reply.send(Ok(found.get(digest.as_bytes()).cloned()));
                 }
             }
-            Err(error) => turn::fail_all(checks, &error),
+            Err(error) => batch::fail_all(checks, &error),
         }
     }
 

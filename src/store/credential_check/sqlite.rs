@@ -9,10 +9,10 @@ use std::sync::atomic::AtomicI64;
 
 use diesel::Connection;
 
-use super::tokens::find_credential_by_digest;
-use super::turn::{self, Answer, Turn};
-use super::{Pool, Store, StoreResult};
-use crate::domain::token::TokenDigest;
+use super::super::{Pool, Store, StoreResult};
+use super::batch::{self, Answer, Turn};
+use super::find_credential_by_digest;
+use crate::domain::secret::TokenDigest;
 
 /// The most checks in one read transaction: 64 reads hold a worker for a fraction of a
 /// millisecond. Under load, batches of 8 already did as well as larger ones.
@@ -46,7 +46,7 @@ impl BatchedChecker {
         let checks = self.turn.take();
         let mut conn = match Store::checkout(&self.pool, &self.waiting) {
             Ok(conn) => conn,
-            Err(error) => return turn::fail_all(checks, &error),
+            Err(error) => return batch::fail_all(checks, &error),
         };
         if let [(digest, _)] = checks.as_slice() {
             // Alone in its turn: a transaction of its own would only add BEGIN and COMMIT.
@@ -69,7 +69,7 @@ impl BatchedChecker {
                     let _ = reply.send(answer);
                 }
             }
-            Err(error) => turn::fail_all(checks, &error.into()),
+            Err(error) => batch::fail_all(checks, &error.into()),
         }
     }
 }

@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use futures_util::future::{Ready, ready};
 
 use super::{CurrentUser, WebError};
-use crate::domain::{Role, UserId};
+use crate::domain::Role;
 
 /// The signed-in administrator of this request, as `admin_only` found them.
 pub struct AdminUser(pub CurrentUser);
@@ -45,9 +45,4 @@ impl FromRequest for AdminUser {
                 .ok_or(WebError::NotFound),
         )
     }
-}
-
-/// A path id that is not even an id names nobody: 404, like another account's user.
-pub fn user_id(raw: &str) -> Result<UserId, WebError> {
-    UserId::parse(raw).ok_or(WebError::NotFound)
 }

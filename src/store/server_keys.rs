@@ -1,11 +1,11 @@
 //! Secrets the server makes for itself, kept in the database so every instance shares them and
 //! a restart keeps them.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::server_secrets;
 use super::{AnyConnection, StoreResult};
-use crate::domain::time;
 
 /// Returns the stored secret `name`, storing `generate()` first when there is none. When two
 /// instances race, the first insert wins and both return it.
@@ -13,6 +13,7 @@ pub fn get_or_create(
     conn: &mut AnyConnection,
     name: &str,
     generate: impl FnOnce() -> String,
+    now: NaiveDateTime,
 ) -> StoreResult<String> {
     let find = |conn: &mut AnyConnection| {
         server_secrets::table
@@ -28,7 +29,7 @@ pub fn get_or_create(
         .values((
             server_secrets::name.eq(name),
             server_secrets::value.eq(generate()),
-            server_secrets::created_at.eq(time::now()),
+            server_secrets::created_at.eq(now),
         ))
         .execute(conn);
     match inserted {

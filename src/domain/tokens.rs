@@ -1,0 +1,718 @@
+//! Creating, seeing and acting on tokens: the rules that decide who may do what. The store loads
+//! the facts under its lock (the record, the actor, the policy, the live count) and hands them to
+//! a `plan_*` function here, which returns what to write or the `Refusal`; the store writes it.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use super::allowlist::IpAllowlist;
+use super::audit::AuditKind;
+use super::expiry::{self, ExpiryChoice};
+use super::name::{TokenDescription, TokenName};
+use super::policy::TokenPolicy;
+use super::status::{StatusDates, StatusFilter, StatusWord, TokenStatus, status_at};
+use super::{AccountId, DomainError, Role, TokenId, User, UserId};
+
+/// What a user can see and act on: administrators the whole account, everyone else their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    Account(AccountId),
+    Issuer(AccountId, UserId),
+}
+
+impl Visibility {
+    pub fn of(user: &User) -> Self {
+        if user.role == Role::Admin {
+            Self::Account(user.account_id.clone())
+        } else {
+            Self::Issuer(user.account_id.clone(), user.id.clone())
+        }
+    }
+
+    pub fn account(&self) -> &AccountId {
+        match self {
+            Self::Account(account) | Self::Issuer(account, _) => account,
+        }
+    }
+
+    pub fn sees_whole_account(&self) -> bool {
+        matches!(self, Self::Account(_))
+    }
+}
+
+/// Rows per page on the list page and in the API.
+pub const TOKENS_PER_PAGE: i64 = 20;
+
+/// The list's filters, already parsed. `issuer` only narrows what the viewer may see anyway.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFilter {
+    pub issuer: Option<UserId>,
+    pub role: Option<Role>,
+    pub status: StatusFilter,
+    pub name_contains: Option<String>,
+}
+
+/// The name search as typed, made safe to match: trimmed, control characters dropped (Postgres
+/// text cannot even hold NUL), at most a name's length. `None` when nothing is left.
+pub fn name_search(raw: &str) -> Option<String> {
+    let needle = super::name::printable(raw, super::name::NAME_MAX);
+    (!needle.is_empty()).then_some(needle)
+}
+
+/// The role a new token asks for, refused when above its creator's own.
+pub fn role_within_ceiling(raw: &str, creator: Role) -> Result<Role, DomainError> {
+    let role = Role::parse(raw.trim()).ok_or_else(|| DomainError::new("role", "Choose a role."))?;
+    if role > creator {
+        return Err(DomainError::new(
+            "role",
+            format!(
+                "A token cannot have a higher role than yours ({}).",
+                creator.label()
+            ),
+        ));
+    }
+    Ok(role)
+}
+
+/// The overlaps a rotation offers: none, 1 hour, 24 hours, 7 days (form field `overlap`, API
+/// field `overlap_hours`).
+pub const OVERLAP_HOURS: [i64; 4] = [0, 1, 24, 168];
+
+/// How long the old secret keeps working after a regenerate, as typed (blank: none).
+pub fn overlap(raw: &str) -> Result<TimeDelta, DomainError> {
+    let raw = raw.trim();
+    let hours = if raw.is_empty() {
+        Ok(0)
+    } else {
+        raw.parse::<i64>()
+    };
+    match hours {
+        Ok(hours) if OVERLAP_HOURS.contains(&hours) => Ok(TimeDelta::hours(hours)),
+        _ => Err(DomainError::new(
+            "overlap",
+            "Choose an overlap of none, 1 hour, 24 hours or 7 days.",
+        )),
+    }
+}
+
+/// The form or API fields of a new token, as typed.
+pub struct NewTokenInput {
+    pub name: String,
+    pub description: String,
+    pub expiry: Result<ExpiryChoice, DomainError>,
+    pub role: String,
+    /// Addresses and CIDR ranges the token may be used from; blank: anywhere.
+    pub allowed_ips: String,
+}
+
+/// A new token as asked for, every field parsed: what remains to decide needs the account (its
+/// policy, its live count, its names), which `plan_create` is given under the store's lock.
+#[derive(Debug, Clone)]
+pub struct NewTokenRequest {
+    pub name: TokenName,
+    pub description: TokenDescription,
+    pub expiry: ExpiryChoice,
+    pub role: Role,
+    pub allowed_ips: IpAllowlist,
+}
+
+impl NewTokenRequest {
+    /// Checks every field and reports every error at once, so a form shows them all. A custom
+    /// date must lie ahead of `now`; how far ahead the account allows is `plan_create`'s.
+    pub fn parse(
+        input: &NewTokenInput,
+        creator: Role,
+        now: NaiveDateTime,
+    ) -> Result<Self, Vec<DomainError>> {
+        let name = TokenName::parse(&input.name);
+        let description = TokenDescription::parse(&input.description);
+        let expiry = input
+            .expiry
+            .clone()
+            .and_then(|choice| choice.check_ahead_of(now));
+        let role = role_within_ceiling(&input.role, creator);
+        let allowed_ips = IpAllowlist::parse(&input.allowed_ips);
+        match (name, description, expiry, role, allowed_ips) {
+            (Ok(name), Ok(description), Ok(expiry), Ok(role), Ok(allowed_ips)) => Ok(Self {
+                name,
+                description,
+                expiry,
+                role,
+                allowed_ips,
+            }),
+            (name, description, expiry, role, allowed_ips) => Err([
+                name.err(),
+                description.err(),
+                expiry.err(),
+                role.err(),
+                allowed_ips.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
+    }
+}
+
+/// A token that passed every rule and may be stored.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub name: TokenName,
+    pub description: TokenDescription,
+    pub role: Role,
+    pub expires_at: Option<NaiveDateTime>,
+    pub allowed_ips: IpAllowlist,
+}
+
+/// Why a token action was refused. Pages and the API take the words from `message`, so they
+/// never word one refusal two ways; each layer only picks its status code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not there, or not the actor's to see.
+    NotFound,
+    /// Fields that break a rule, each with its message.
+    Invalid(Vec<DomainError>),
+    /// The account holds its most live tokens.
+    LimitReached { max: u32 },
+    /// The token's role is above the actor's (an API caller's effective role): its secret and
+    /// standing are out of their reach, or a lower role could mint or revive a higher one.
+    AboveYourRole { name: String, yours: Role },
+    /// Deleted, or an old secret already on its way out: its replacement is the one to act on.
+    Deleted { name: String },
+    /// A delete of a token already deleted.
+    AlreadyDeleted { name: String },
+    /// Suspend or resume of a token that is deleted or expired.
+    NotLive { name: String },
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Self::NotFound => "There is no such token, or you may not see it.".into(),
+            Self::Invalid(errors) => errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            Self::LimitReached { max } => format!(
+                "This account already has {max} live tokens, the most it allows. \
+                 Delete a token you no longer need, then try again."
+            ),
+            Self::AboveYourRole { name, yours } => format!(
+                "Token {name} has a higher role than yours ({}); it was not changed.",
+                yours.label()
+            ),
+            Self::Deleted { name } => format!("Token {name} is deleted and cannot be regenerated."),
+            Self::AlreadyDeleted { name } => {
+                format!("Token {name} was already deleted; nothing changed.")
+            }
+            Self::NotLive { name } => format!(
+                "Token {name} is deleted or expired; there is nothing to suspend or resume."
+            ),
+        }
+    }
+}
+
+fn name_taken() -> DomainError {
+    DomainError::new(
+        "name",
+        "You already have a token with this name. Choose another name.",
+    )
+}
+
+/// Whether the account may hold one more live token.
+fn within_limit(policy: &TokenPolicy, live: i64) -> Result<(), Refusal> {
+    if live >= i64::from(policy.max_tokens) {
+        Err(Refusal::LimitReached {
+            max: policy.max_tokens,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// What the store writes for a create, and the audit line it records.
+#[derive(Debug, Clone)]
+pub struct CreatePlan {
+    pub token: NewToken,
+    pub audit: AuditNote,
+}
+
+/// One audit entry a plan asks for; the subject is the token the store writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditNote {
+    pub kind: AuditKind,
+    pub detail: String,
+}
+
+/// A new token for `request`, given the account's policy, its live tokens (counted at least to
+/// the limit) and whether the issuer already has a token holding this name.
+pub fn plan_create(
+    request: &NewTokenRequest,
+    policy: &TokenPolicy,
+    live: i64,
+    name_is_held: bool,
+    now: NaiveDateTime,
+) -> Result<CreatePlan, Refusal> {
+    let expires_at = request
+        .expiry
+        .resolve(now, policy)
+        .map_err(|e| Refusal::Invalid(vec![e]))?;
+    if name_is_held {
+        return Err(Refusal::Invalid(vec![name_taken()]));
+    }
+    within_limit(policy, live)?;
+    Ok(CreatePlan {
+        audit: AuditNote {
+            kind: AuditKind::TokenCreated,
+            detail: request.name.as_str().to_owned(),
+        },
+        token: NewToken {
+            name: request.name.clone(),
+            description: request.description.clone(),
+            role: request.role,
+            expires_at,
+            allowed_ips: request.allowed_ips.clone(),
+        },
+    })
+}
+
+/// How a regenerate goes: the new allowlist (`None` keeps the old one) and the overlap during
+/// which the old secret still works (zero: it dies at once).
+#[derive(Debug, Clone)]
+pub struct Regeneration {
+    pub allowed_ips: Option<IpAllowlist>,
+    pub overlap: TimeDelta,
+}
+
+/// What the store writes for a regenerate.
+#[derive(Debug, Clone)]
+pub struct RegeneratePlan {
+    /// The successor: the same name, description, role and issuer, the same lifetime again
+    /// from now (capped by the policy).
+    pub token: NewToken,
+    /// When the old secret stops working: now, or the end of the overlap, never later than it
+    /// would have stopped by itself.
+    pub old_ends: NaiveDateTime,
+    pub audit: AuditNote,
+}
+
+/// A new secret for `old`, regenerated by someone acting with `actor_role`.
+pub fn plan_regenerate(
+    old: &TokenRecord,
+    actor_role: Role,
+    policy: &TokenPolicy,
+    live: i64,
+    how: &Regeneration,
+    now: NaiveDateTime,
+) -> Result<RegeneratePlan, Refusal> {
+    // A secret already on its way out is not regenerated again: its replacement is.
+    if old.deleted_at.is_some() {
+        return Err(Refusal::Deleted {
+            name: old.name.clone(),
+        });
+    }
+    above_ceiling(old, actor_role)?;
+    // A live token's successor takes its place in the count; an expired one's adds to it.
+    if old.status_at(now) == TokenStatus::Expired {
+        within_limit(policy, live)?;
+    }
+    let old_ends = (now + how.overlap.max(TimeDelta::zero()))
+        .min(old.expires_at.unwrap_or(NaiveDateTime::MAX))
+        .max(now);
+    let detail = if old_ends > now {
+        format!(
+            "{} (replaces {}, which works until {})",
+            old.name,
+            old.id,
+            old_ends.format("%Y-%m-%d %H:%M UTC")
+        )
+    } else {
+        format!("{} (replaces {})", old.name, old.id)
+    };
+    Ok(RegeneratePlan {
+        token: NewToken {
+            name: TokenName::from_stored(old.name.clone()),
+            description: TokenDescription::from_stored(old.description.clone()),
+            role: old.role,
+            expires_at: expiry::regenerated_expiry(old.created_at, old.expires_at, now, policy),
+            allowed_ips: how
+                .allowed_ips
+                .clone()
+                .unwrap_or_else(|| old.allowed_ips.clone()),
+        },
+        old_ends,
+        audit: AuditNote {
+            kind: AuditKind::TokenRegenerated,
+            detail,
+        },
+    })
+}
+
+fn above_ceiling(token: &TokenRecord, actor_role: Role) -> Result<(), Refusal> {
+    if token.role > actor_role {
+        Err(Refusal::AboveYourRole {
+            name: token.name.clone(),
+            yours: actor_role,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// What a suspend or resume writes: `None` when the token already stands so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuspensionPlan {
+    /// The new `suspended_at`: now when suspending, nothing when resuming.
+    pub suspended_at: Option<NaiveDateTime>,
+    pub audit: AuditNote,
+}
+
+/// Suspends (`suspend`) or resumes `token` for someone acting with `actor_role`. Its expiry
+/// clock keeps running either way.
+pub fn plan_suspension(
+    token: &TokenRecord,
+    actor_role: Role,
+    suspend: bool,
+    now: NaiveDateTime,
+) -> Result<Option<SuspensionPlan>, Refusal> {
+    above_ceiling(token, actor_role)?;
+    match (token.status_at(now), suspend) {
+        (TokenStatus::Deleted | TokenStatus::Expired, _) => Err(Refusal::NotLive {
+            name: token.name.clone(),
+        }),
+        (TokenStatus::Suspended, true) | (TokenStatus::Active, false) => Ok(None),
+        _ => Ok(Some(SuspensionPlan {
+            suspended_at: suspend.then_some(now),
+            audit: AuditNote {
+                kind: if suspend {
+                    AuditKind::TokenSuspended
+                } else {
+                    AuditKind::TokenResumed
+                },
+                detail: token.name.clone(),
+            },
+        })),
+    }
+}
+
+/// A delete of `token`: refused when it is deleted already. An old secret in its overlap may
+/// be deleted, which ends it at once.
+pub fn plan_delete(token: &TokenRecord, now: NaiveDateTime) -> Result<AuditNote, Refusal> {
+    if token.status_at(now) == TokenStatus::Deleted {
+        return Err(Refusal::AlreadyDeleted {
+            name: token.name.clone(),
+        });
+    }
+    Ok(AuditNote {
+        kind: AuditKind::TokenDeleted,
+        detail: token.name.clone(),
+    })
+}
+
+/// A revocation on a secret-scanning report of a token found at `url`: `None` when the token
+/// no longer counts (deleted or expired), so there is nothing to revoke.
+pub fn plan_revoke_reported(
+    name: &str,
+    dates: &StatusDates,
+    url: &str,
+    now: NaiveDateTime,
+) -> Option<RevokePlan> {
+    if !StatusWord::Live.holds(dates, now) {
+        return None;
+    }
+    let reason = format!("reported leaked at {url}");
+    Some(RevokePlan {
+        audit: AuditNote {
+            kind: AuditKind::TokenReportedLeaked,
+            detail: format!("{name}, {reason}"),
+        },
+        reason,
+    })
+}
+
+/// What a revocation on a report writes: the reason kept on the row, and the audit line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokePlan {
+    pub reason: String,
+    pub audit: AuditNote,
+}
+
+/// A stored token as the list and the confirmation pages show it. Never holds the secret.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub issuer_id: UserId,
+    pub issuer_name: String,
+    pub name: String,
+    pub description: String,
+    pub role: Role,
+    pub last_four: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub last_used_ip: Option<String>,
+    /// A time still ahead is the end of a rotation's overlap (`status::retiring_at`).
+    pub deleted_at: Option<NaiveDateTime>,
+    pub suspended_at: Option<NaiveDateTime>,
+    /// The token that replaced it in a regenerate.
+    pub replaced_by: Option<TokenId>,
+    /// Who deleted it (their display name); `None` for nobody or a report.
+    pub deleted_by_name: Option<String>,
+    /// Why it was deleted when nobody deleted it by hand (a secret-scanning report).
+    pub deleted_reason: Option<String>,
+    pub allowed_ips: IpAllowlist,
+}
+
+impl TokenRecord {
+    pub fn dates(&self) -> StatusDates {
+        StatusDates {
+            deleted_at: self.deleted_at,
+            expires_at: self.expires_at,
+            suspended_at: self.suspended_at,
+        }
+    }
+
+    pub fn status_at(&self, now: NaiveDateTime) -> TokenStatus {
+        status_at(self.deleted_at, self.expires_at, self.suspended_at, now)
+    }
+
+    pub fn masked(&self) -> String {
+        super::secret::masked(&self.last_four)
+    }
+
+    /// "expires in N days", by the one rule of `StatusWord::ExpiringSoon`.
+    pub fn days_left_if_soon(&self, now: NaiveDateTime) -> Option<i64> {
+        super::status::days_left_if_soon(&self.dates(), now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str, role: &str) -> NewTokenInput {
+        NewTokenInput {
+            name: name.into(),
+            description: String::new(),
+            expiry: ExpiryChoice::parse("30", ""),
+            role: role.into(),
+            allowed_ips: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_engineer_cannot_mint_an_admin_token() {
+        let now = crate::domain::time::now();
+        let errors =
+            NewTokenRequest::parse(&input("ci", "admin"), Role::Engineer, now).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "role");
+        assert!(NewTokenRequest::parse(&input("ci", "engineer"), Role::Engineer, now).is_ok());
+        assert!(NewTokenRequest::parse(&input("ci", "read_only"), Role::ReadOnly, now).is_ok());
+        assert!(NewTokenRequest::parse(&input("ci", "engineer"), Role::ReadOnly, now).is_err());
+    }
+
+    #[test]
+    fn overlaps_are_one_of_four() {
+        assert_eq!(overlap(""), Ok(TimeDelta::zero()));
+        assert_eq!(overlap("24"), Ok(TimeDelta::hours(24)));
+        assert_eq!(overlap("168"), Ok(TimeDelta::days(7)));
+        for bad in ["2", "-1", "1e3", "forever", "99999999999999999999"] {
+            assert_eq!(overlap(bad).unwrap_err().field, "overlap", "{bad}");
+        }
+    }
+
+    #[test]
+    fn name_searches_drop_control_characters_and_blank_input() {
+        assert_eq!(name_search("  ci\0 "), Some("ci".into()));
+        assert_eq!(name_search("\u{0}\t"), None);
+        assert_eq!(name_search(&"x".repeat(500)).map(|s| s.len()), Some(100));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_together() {
+        let now = crate::domain::time::now();
+        let bad = NewTokenInput {
+            name: String::new(),
+            description: "d".repeat(501),
+            expiry: ExpiryChoice::parse("custom", "2001-01-01"),
+            role: "root".into(),
+            allowed_ips: "10.0.0.0/99".into(),
+        };
+        let errors = NewTokenRequest::parse(&bad, Role::Admin, now).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            ["name", "description", "expires_at", "role", "allowed_ips"]
+        );
+    }
+
+    fn record(role: Role, now: NaiveDateTime) -> TokenRecord {
+        TokenRecord {
+            id: TokenId::generate(),
+            issuer_id: UserId::generate(),
+            issuer_name: "Erin".into(),
+            name: "deploy".into(),
+            description: String::new(),
+            role,
+            last_four: "abcd".into(),
+            created_at: now - TimeDelta::days(10),
+            expires_at: Some(now + TimeDelta::days(20)),
+            last_used_at: None,
+            last_used_ip: None,
+            deleted_at: None,
+            suspended_at: None,
+            replaced_by: None,
+            deleted_by_name: None,
+            deleted_reason: None,
+            allowed_ips: IpAllowlist::default(),
+        }
+    }
+
+    fn request(expiry: ExpiryChoice) -> NewTokenRequest {
+        NewTokenRequest {
+            name: TokenName::parse("ci").unwrap(),
+            description: TokenDescription::parse("").unwrap(),
+            expiry,
+            role: Role::Engineer,
+            allowed_ips: IpAllowlist::default(),
+        }
+    }
+
+    #[test]
+    fn a_create_is_refused_at_the_limit_for_a_held_name_and_past_the_policy() {
+        let now = crate::domain::time::now();
+        let policy = TokenPolicy {
+            max_tokens: 2,
+            ..TokenPolicy::default()
+        };
+        let ok = plan_create(&request(ExpiryChoice::Days(30)), &policy, 1, false, now).unwrap();
+        assert_eq!(ok.token.expires_at, Some(now + TimeDelta::days(30)));
+        assert_eq!(ok.audit.kind, AuditKind::TokenCreated);
+        assert_eq!(
+            plan_create(&request(ExpiryChoice::Days(30)), &policy, 2, false, now).unwrap_err(),
+            Refusal::LimitReached { max: 2 }
+        );
+        let Err(Refusal::Invalid(errors)) =
+            plan_create(&request(ExpiryChoice::Days(30)), &policy, 0, true, now)
+        else {
+            panic!("a held name is refused");
+        };
+        assert_eq!(errors[0].field, "name");
+        let Err(Refusal::Invalid(errors)) =
+            plan_create(&request(ExpiryChoice::Never), &policy, 0, false, now)
+        else {
+            panic!("never is refused where the policy does not allow it");
+        };
+        assert_eq!(errors[0].field, "expires_in");
+    }
+
+    #[test]
+    fn a_regenerate_keeps_the_ceiling_and_ends_the_old_secret_no_later_than_its_expiry() {
+        let now = crate::domain::time::now();
+        let policy = TokenPolicy::default();
+        let how = |hours| Regeneration {
+            allowed_ips: None,
+            overlap: TimeDelta::hours(hours),
+        };
+        let token = record(Role::Admin, now);
+        assert_eq!(
+            plan_regenerate(&token, Role::Engineer, &policy, 0, &how(0), now).unwrap_err(),
+            Refusal::AboveYourRole {
+                name: "deploy".into(),
+                yours: Role::Engineer
+            }
+        );
+        let plan = plan_regenerate(&token, Role::Admin, &policy, 0, &how(0), now).unwrap();
+        assert_eq!(plan.old_ends, now);
+        assert_eq!(plan.token.expires_at, Some(now + TimeDelta::days(30)));
+        let plan = plan_regenerate(&token, Role::Admin, &policy, 0, &how(24), now).unwrap();
+        assert_eq!(plan.old_ends, now + TimeDelta::hours(24));
+        assert!(plan.audit.detail.contains("which works until"));
+        let ending = TokenRecord {
+            expires_at: Some(now + TimeDelta::hours(2)),
+            ..record(Role::Engineer, now)
+        };
+        let plan = plan_regenerate(&ending, Role::Engineer, &policy, 0, &how(168), now).unwrap();
+        assert_eq!(plan.old_ends, now + TimeDelta::hours(2));
+        let rotating = TokenRecord {
+            deleted_at: Some(now + TimeDelta::hours(1)),
+            ..record(Role::Engineer, now)
+        };
+        assert!(matches!(
+            plan_regenerate(&rotating, Role::Admin, &policy, 0, &how(0), now),
+            Err(Refusal::Deleted { .. })
+        ));
+    }
+
+    #[test]
+    fn only_an_expired_token_needs_room_under_the_limit_to_be_regenerated() {
+        let now = crate::domain::time::now();
+        let policy = TokenPolicy {
+            max_tokens: 1,
+            ..TokenPolicy::default()
+        };
+        let how = Regeneration {
+            allowed_ips: None,
+            overlap: TimeDelta::zero(),
+        };
+        let live = record(Role::Engineer, now);
+        assert!(plan_regenerate(&live, Role::Engineer, &policy, 1, &how, now).is_ok());
+        let expired = TokenRecord {
+            expires_at: Some(now - TimeDelta::days(1)),
+            ..live
+        };
+        assert_eq!(
+            plan_regenerate(&expired, Role::Engineer, &policy, 1, &how, now).unwrap_err(),
+            Refusal::LimitReached { max: 1 }
+        );
+    }
+
+    #[test]
+    fn suspension_changes_only_live_tokens_within_the_ceiling() {
+        let now = crate::domain::time::now();
+        let token = record(Role::Engineer, now);
+        let plan = plan_suspension(&token, Role::Engineer, true, now).unwrap();
+        assert_eq!(plan.unwrap().suspended_at, Some(now));
+        assert_eq!(
+            plan_suspension(&token, Role::Engineer, false, now),
+            Ok(None)
+        );
+        assert!(matches!(
+            plan_suspension(&token, Role::ReadOnly, true, now),
+            Err(Refusal::AboveYourRole { .. })
+        ));
+        let expired = TokenRecord {
+            expires_at: Some(now),
+            ..token.clone()
+        };
+        assert!(matches!(
+            plan_suspension(&expired, Role::Admin, true, now),
+            Err(Refusal::NotLive { .. })
+        ));
+        let suspended = TokenRecord {
+            suspended_at: Some(now),
+            ..token
+        };
+        let resume = plan_suspension(&suspended, Role::Engineer, false, now).unwrap();
+        assert_eq!(resume.unwrap().audit.kind, AuditKind::TokenResumed);
+    }
+
+    #[test]
+    fn refusals_name_live_tokens_and_the_token_they_concern() {
+        let limit = Refusal::LimitReached { max: 50 }.message();
+        assert!(limit.starts_with("This account already has 50 live tokens, the most it allows."));
+        let report = plan_revoke_reported(
+            "ci",
+            &StatusDates::default(),
+            "https://example.com/x",
+            crate::domain::time::now(),
+        )
+        .unwrap();
+        assert_eq!(report.reason, "reported leaked at https://example.com/x");
+        assert_eq!(
+            report.audit.detail,
+            "ci, reported leaked at https://example.com/x"
+        );
+    }
+}

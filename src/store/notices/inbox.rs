@@ -1,0 +1,127 @@
+//! The notifications page: a person's notices, newest first, with where each e-mail stands.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::super::schema::{notices, tokens};
+use super::super::{AnyConnection, StoreResult};
+use super::{STATUS_FAILED, STATUS_PENDING, STATUS_SENT};
+use crate::domain::notice::{NoticeKind, Window};
+use crate::domain::{TokenId, UserId};
+
+/// Where a notice's e-mail stands, for the notifications page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailState {
+    NotSent,
+    Pending,
+    Sent(NaiveDateTime),
+    Failed {
+        error: String,
+        next_attempt: Option<NaiveDateTime>,
+    },
+}
+
+/// One row of the notifications page.
+pub struct NoticeEntry {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub read: bool,
+    pub kind: NoticeKind,
+    pub token_id: TokenId,
+    pub token_name: String,
+    pub last_four: String,
+    pub issuer_id: UserId,
+    pub expires_at: Option<NaiveDateTime>,
+    pub token_deleted: bool,
+    pub email: EmailState,
+}
+
+/// A notice's columns as the page reads them.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notices)]
+struct NoticeColumns {
+    id: String,
+    created_at: NaiveDateTime,
+    read_at: Option<NaiveDateTime>,
+    kind: String,
+    window_days: i32,
+    detail: String,
+    email_status: String,
+    email_sent_at: Option<NaiveDateTime>,
+    email_error: Option<String>,
+    email_next_attempt_at: Option<NaiveDateTime>,
+}
+
+/// The token a notice is about, as the page names it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tokens)]
+struct NoticedToken {
+    id: String,
+    name: String,
+    last_four: String,
+    issuer_id: String,
+    expires_at: Option<NaiveDateTime>,
+    deleted_at: Option<NaiveDateTime>,
+}
+
+/// `recipient`'s notices, newest first.
+pub fn list_for(
+    conn: &mut AnyConnection,
+    recipient: &UserId,
+    limit: i64,
+) -> StoreResult<Vec<NoticeEntry>> {
+    let rows: Vec<(NoticeColumns, NoticedToken)> = notices::table
+        .inner_join(tokens::table)
+        .filter(notices::recipient_id.eq(recipient.as_str()))
+        .order((notices::created_at.desc(), notices::id.asc()))
+        .limit(limit)
+        .select((NoticeColumns::as_select(), NoticedToken::as_select()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, t)| NoticeEntry {
+            read: n.read_at.is_some(),
+            kind: NoticeKind::from_stored(&n.kind, n.window_days, n.detail)
+                .unwrap_or(NoticeKind::Expiry(Window::SevenDays)),
+            email: match n.email_status.as_str() {
+                STATUS_SENT => EmailState::Sent(n.email_sent_at.unwrap_or(n.created_at)),
+                STATUS_PENDING => EmailState::Pending,
+                STATUS_FAILED => EmailState::Failed {
+                    error: n.email_error.unwrap_or_default(),
+                    next_attempt: n.email_next_attempt_at,
+                },
+                _ => EmailState::NotSent,
+            },
+            id: n.id,
+            created_at: n.created_at,
+            token_id: TokenId::from_trusted(t.id),
+            token_name: t.name,
+            last_four: t.last_four,
+            issuer_id: UserId::from_trusted(t.issuer_id),
+            expires_at: t.expires_at,
+            token_deleted: t.deleted_at.is_some(),
+        })
+        .collect())
+}
+
+pub fn unread_count(conn: &mut AnyConnection, recipient: &UserId) -> StoreResult<i64> {
+    Ok(notices::table
+        .filter(notices::recipient_id.eq(recipient.as_str()))
+        .filter(notices::read_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn mark_all_read(
+    conn: &mut AnyConnection,
+    recipient: &UserId,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    Ok(diesel::update(
+        notices::table
+            .filter(notices::recipient_id.eq(recipient.as_str()))
+            .filter(notices::read_at.is_null()),
+    )
+    .set(notices::read_at.eq(now))
+    .execute(conn)?)
+}

@@ -1,0 +1,176 @@
+//! Notice e-mails: which are due, the lease a pass takes on one before sending it, and what
+//! came of the attempt. A lease is held until a time, so a pass that died mid-send frees it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::super::schema::{notices, tokens};
+use super::super::{AnyConnection, MultiBackend, StoreError, StoreResult, users as user_store};
+use super::{STATUS_FAILED, STATUS_NONE, STATUS_PENDING, STATUS_SENT};
+use crate::domain::notice::{self, NoticeKind};
+use crate::domain::{Role, User, UserId};
+
+type NoticeCondition =
+    Box<dyn BoxableExpression<notices::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// An e-mail due at `now` (queued, or failed and past its back-off) that no pass holds.
+fn email_due(now: NaiveDateTime) -> NoticeCondition {
+    Box::new(
+        notices::email_status
+            .eq_any([STATUS_PENDING, STATUS_FAILED])
+            .and(notices::email_next_attempt_at.le(now).assume_not_null())
+            .and(
+                notices::email_leased_until
+                    .is_null()
+                    .or(notices::email_leased_until.lt(now).assume_not_null()),
+            ),
+    )
+}
+
+/// Notice `id`, while the lease taken until `until` is still this pass's.
+fn leased(id: &str, until: NaiveDateTime) -> NoticeCondition {
+    Box::new(
+        notices::id
+            .eq(id.to_owned())
+            .and(notices::email_leased_until.eq(until).assume_not_null()),
+    )
+}
+
+/// Notices whose e-mail is due (queued, or failed and past its back-off) and not leased.
+pub fn due_emails(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    Ok(notices::table
+        .filter(email_due(now))
+        .order(notices::created_at.asc())
+        .select(notices::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Everything an e-mail says, read after the lease was taken.
+pub struct EmailJob {
+    pub notice_id: String,
+    pub to: String,
+    pub attempts: i32,
+    pub recipient: User,
+    pub issuer: User,
+    pub token_name: String,
+    pub last_four: String,
+    pub token_role: Role,
+    pub expires_at: Option<NaiveDateTime>,
+    pub kind: NoticeKind,
+}
+
+/// Takes the e-mail of notice `id` for this pass until `until`, if nobody else holds it and it
+/// is still due. `None`: another pass has it, or it was sent meanwhile.
+pub fn lease_email(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> StoreResult<Option<EmailJob>> {
+    let taken = diesel::update(
+        notices::table
+            .filter(notices::id.eq(id))
+            .filter(email_due(now)),
+    )
+    .set((
+        notices::email_leased_until.eq(until),
+        notices::email_attempts.eq(notices::email_attempts + 1),
+    ))
+    .execute(conn)?;
+    if taken == 0 {
+        return Ok(None);
+    }
+    let (to, attempts, recipient_id, (kind, window_days, detail), token_id) = notices::table
+        .filter(notices::id.eq(id))
+        .select((
+            notices::email_to,
+            notices::email_attempts,
+            notices::recipient_id,
+            (notices::kind, notices::window_days, notices::detail),
+            notices::token_id,
+        ))
+        .get_result::<(Option<String>, i32, String, (String, i32, String), String)>(conn)?;
+    let (token_name, last_four, role, expires_at, issuer_id) = tokens::table
+        .filter(tokens::id.eq(&token_id))
+        .select((
+            tokens::name,
+            tokens::last_four,
+            tokens::role,
+            tokens::expires_at,
+            tokens::issuer_id,
+        ))
+        .get_result::<(String, String, String, Option<NaiveDateTime>, String)>(conn)?;
+    let find = |conn: &mut AnyConnection, id: String| {
+        user_store::find_user_by_id(conn, &UserId::from_trusted(id))
+    };
+    let corrupt = |what: &str| StoreError::Corrupt(format!("notice {id}: {what}"));
+    let recipient = find(conn, recipient_id)?.ok_or_else(|| corrupt("no recipient"))?;
+    if !notice::still_wants_email(&recipient) {
+        diesel::update(notices::table.filter(notices::id.eq(id)))
+            .set((
+                notices::email_status.eq(STATUS_NONE),
+                notices::email_leased_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        return Ok(None);
+    }
+    Ok(Some(EmailJob {
+        notice_id: id.to_owned(),
+        to: to.ok_or_else(|| corrupt("no address"))?,
+        attempts,
+        recipient,
+        issuer: find(conn, issuer_id)?.ok_or_else(|| corrupt("no issuer"))?,
+        token_name,
+        last_four,
+        token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
+        expires_at,
+        kind: NoticeKind::from_stored(&kind, window_days, detail)
+            .ok_or_else(|| corrupt("unknown kind"))?,
+    }))
+}
+
+/// Records the e-mail as sent, if this pass still holds its lease (`until`, as taken).
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(notices::table.filter(leased(id, until)))
+        .set((
+            notices::email_status.eq(STATUS_SENT),
+            notices::email_sent_at.eq(now),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+            notices::email_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt and when to try again (`notice::retry_delay`), if this pass still
+/// holds the lease.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    id: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+    attempts: i32,
+    error: &str,
+) -> StoreResult<()> {
+    // The reason is shown on the notifications page; a server's essay is cut to a line.
+    let error = crate::domain::name::printable(error, 300);
+    diesel::update(notices::table.filter(leased(id, until)))
+        .set((
+            notices::email_status.eq(STATUS_FAILED),
+            notices::email_error.eq(error),
+            notices::email_next_attempt_at.eq(now + notice::retry_delay(attempts)),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
