@@ -279,6 +279,31 @@ pub enum StandingChange {
     Reactivate,
 }
 
+impl StandingChange {
+    /// The audit entry this change to `user` makes: its kind and how it reads.
+    pub fn audit_entry(self, user: &User) -> (super::audit::AuditKind, String) {
+        use super::audit::AuditKind;
+        match self {
+            StandingChange::Role(role) => (
+                AuditKind::RoleChanged,
+                format!(
+                    "{}: {} → {}",
+                    user.username,
+                    user.role.label(),
+                    role.label()
+                ),
+            ),
+            StandingChange::Deactivate => (AuditKind::UserDeactivated, user.username.clone()),
+            StandingChange::Reactivate => (AuditKind::UserReactivated, user.username.clone()),
+        }
+    }
+}
+
+/// How an added user reads in the audit log: "bob (Engineer)".
+pub fn added_audit_detail(user: &User) -> String {
+    format!("{} ({})", user.username, user.role.label())
+}
+
 /// The last active administrator of an account can be neither demoted nor deactivated: nobody
 /// could undo it from the browser. `active_admins` counts the account's active administrators,
 /// `target` included.

@@ -11,7 +11,7 @@ use super::status_sql::word_sql;
 use super::{AnyConnection, StoreResult, accounts as account_store, locked_transaction};
 use crate::domain::audit::AuditKind;
 use crate::domain::status::StatusWord;
-use crate::domain::users::{NewUser, StandingChange, keeps_an_administrator};
+use crate::domain::users::{NewUser, StandingChange, added_audit_detail, keeps_an_administrator};
 use crate::domain::{AccountId, DomainError, Email, Role, User, UserId};
 
 /// A user as sign-in needs it: the stored argon2 hash beside the user.
@@ -141,7 +141,7 @@ pub fn add_account_user(
                     kind: AuditKind::UserAdded,
                     subject: user.id.as_str(),
                     ip: Some(ip),
-                    detail: &format!("{} ({})", user.username, user.role.label()),
+                    detail: &added_audit_detail(&user),
                     at: now,
                 },
             )?;
@@ -239,19 +239,14 @@ pub fn change_standing(
         if let Err(refusal) = keeps_an_administrator(&user, change, active_admins(conn, account)?) {
             return Ok(StandingOutcome::Refused(refusal));
         }
+        let (kind, detail) = change.audit_entry(&user);
         let row = users::table.filter(users::id.eq(user.id.as_str()));
-        let (kind, detail, changed) = match change {
+        let changed = match change {
             StandingChange::Role(role) => {
                 diesel::update(row)
                     .set(users::role.eq(role.as_str()))
                     .execute(conn)?;
-                let detail = format!(
-                    "{}: {} → {}",
-                    user.username,
-                    user.role.label(),
-                    role.label()
-                );
-                (AuditKind::RoleChanged, detail, User { role, ..user })
+                User { role, ..user }
             }
             StandingChange::Deactivate => {
                 diesel::update(row)
@@ -260,28 +255,20 @@ pub fn change_standing(
                         users::session_epoch.eq(users::session_epoch + 1),
                     ))
                     .execute(conn)?;
-                let detail = user.username.clone();
-                let epoch = user.session_epoch + 1;
-                let user = User {
+                User {
                     active: false,
-                    session_epoch: epoch,
+                    session_epoch: user.session_epoch + 1,
                     ..user
-                };
-                (AuditKind::UserDeactivated, detail, user)
+                }
             }
             StandingChange::Reactivate => {
                 diesel::update(row)
                     .set(users::active.eq(true))
                     .execute(conn)?;
-                let detail = user.username.clone();
-                (
-                    AuditKind::UserReactivated,
-                    detail,
-                    User {
-                        active: true,
-                        ..user
-                    },
-                )
+                User {
+                    active: true,
+                    ..user
+                }
             }
         };
         audit::record(

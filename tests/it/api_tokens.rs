@@ -26,7 +26,7 @@ fn assert_invalid_token(status: StatusCode, headers: &reqwest::header::HeaderMap
 both_backends! {
     async fn a_token_calls_the_api_as_its_owner(app) {
         app.setup_admin().await;
-        let token = create_token(&app, "ci", "30", "engineer").await;
+        let token = app.with_token("admin", "ci", "engineer").await;
 
         let (status, body) = me(&app, &token).await;
 
@@ -41,7 +41,7 @@ both_backends! {
 
     async fn missing_malformed_and_unknown_tokens_get_401_with_a_challenge(app) {
         app.setup_admin().await;
-        let token = create_token(&app, "ci", "30", "admin").await;
+        let token = app.with_token("admin", "ci", "admin").await;
         let mut flipped = token.clone().into_bytes();
         flipped[20] = if flipped[20] == b'a' { b'b' } else { b'a' };
         let flipped = String::from_utf8(flipped).unwrap();
@@ -59,7 +59,7 @@ both_backends! {
 
     async fn garbage_authorization_headers_get_401_never_a_500(app) {
         app.setup_admin().await;
-        let token = create_token(&app, "ci", "30", "admin").await;
+        let token = app.with_token("admin", "ci", "admin").await;
         let long = format!("Bearer {}", "x".repeat(10 * 1024));
         let headers: Vec<reqwest::header::HeaderValue> = vec![
             token.parse().unwrap(),
@@ -87,7 +87,7 @@ both_backends! {
 
     async fn a_deleted_token_stops_working_at_once(app) {
         app.setup_admin().await;
-        let token = create_token(&app, "ci", "30", "admin").await;
+        let token = app.with_token("admin", "ci", "admin").await;
         assert_eq!(me(&app, &token).await.0, StatusCode::OK);
         let page = app.get_html("/tokens").await;
         let id_start = page.find("data-token-id=\"").unwrap() + "data-token-id=\"".len();
@@ -105,9 +105,9 @@ both_backends! {
         // Checks that arrive together are answered together (on SQLite in one read
         // transaction); no answer may go to another request, and a deleted token stays refused.
         app.setup_admin().await;
-        let engineer = create_token(&app, "ci-engineer", "30", "engineer").await;
-        let reader = create_token(&app, "ci-reader", "30", "read_only").await;
-        let gone = create_token(&app, "ci-gone", "30", "read_only").await;
+        let engineer = app.with_token("admin", "ci-engineer", "engineer").await;
+        let reader = app.with_token("admin", "ci-reader", "read_only").await;
+        let gone = app.with_token("admin", "ci-gone", "read_only").await;
         let page = app.get_html("/tokens").await;
         let id_start = page.find("data-token-id=\"").unwrap() + "data-token-id=\"".len();
         let id = &page[id_start..id_start + 36];
@@ -188,7 +188,7 @@ both_backends! {
 
     async fn last_use_is_written_once_per_minute_under_a_burst(app) {
         app.setup_admin().await;
-        let token = create_token(&app, "busy", "30", "admin").await;
+        let token = app.with_token("admin", "busy", "admin").await;
         let last_used = |store: &Store| {
             store.run_blocking(|conn| {
                 Ok(tokens::table
@@ -228,8 +228,8 @@ both_backends! {
     async fn each_role_gets_what_it_may_do_on_every_route(app) {
         app.setup_admin().await;
         let erin = engineer(&app).await;
-        let admin_token = create_token(&app, "admin-token", "30", "admin").await;
-        let admin_reader = create_token(&app, "admin-reader", "30", "read_only").await;
+        let admin_token = app.with_token("admin", "admin-token", "admin").await;
+        let admin_reader = app.with_token("admin", "admin-reader", "read_only").await;
         let erin_token = create_token(&erin, "erin-token", "30", "engineer").await;
         let victim_of = |n: &str| json!({"name": n, "expires_in_days": 7, "role": "read_only"});
 
@@ -275,7 +275,7 @@ both_backends! {
 
     async fn another_accounts_token_never_sees_this_account(app) {
         app.setup_admin().await;
-        let acme_token = create_token(&app, "acme", "30", "admin").await;
+        let acme_token = app.with_token("admin", "acme", "admin").await;
         let (_, _, acme) = call(&app, Method::GET, "/api/v1/tokens", Some(&acme_token), None).await;
         let acme_id = acme["tokens"][0]["id"].as_str().unwrap().to_owned();
         let output = app.cli_add_user(&["--account", "Globex", "--username", "hank", "--role", "admin", "--password-stdin"], "globex admin password");
@@ -296,7 +296,7 @@ both_backends! {
 
     async fn bad_requests_get_a_clear_json_error(app) {
         app.setup_admin().await;
-        let token = create_token(&app, "ci", "30", "admin").await;
+        let token = app.with_token("admin", "ci", "admin").await;
         let post = |body: &'static str| {
             app.client
                 .post(app.url("/api/v1/tokens"))

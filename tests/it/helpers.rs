@@ -13,9 +13,12 @@ pub enum Backend {
     Postgres,
 }
 
-/// Emits `mod NAME { sqlite, postgres }` for each `async fn NAME(app) { … }`.
+/// The one way a test runs on both backends: emits `mod NAME { sqlite, postgres }` for each
+/// `async fn NAME(app) { … }`. `app` is what `start` gives for the backend, `spawn_app` unless
+/// the block begins `start = FN;` (an app with other settings, or a bare database): any async
+/// `FN(Backend) -> Option<T>`, where `None` means the Postgres half is skipped (never in CI).
 macro_rules! both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
+    (start = $start:expr; $(async fn $name:ident($app:pat) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -23,7 +26,7 @@ macro_rules! both_backends {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                    let $app = $start($crate::helpers::Backend::Sqlite)
                         .await
                         .expect("SQLite always runs");
                     $body
@@ -31,15 +34,16 @@ macro_rules! both_backends {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let Some($app) =
-                        $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
-                    else {
+                    let Some($app) = $start($crate::helpers::Backend::Postgres).await else {
                         return;
                     };
                     $body
                 }
             }
         )*
+    };
+    ($(async fn $name:ident($app:pat) $body:block)*) => {
+        both_backends! { start = $crate::helpers::spawn_app; $(async fn $name($app) $body)* }
     };
 }
 
@@ -125,12 +129,40 @@ pub async fn start_server(settings: Settings) -> String {
     address
 }
 
+/// Each element `css` selects in `html`, parsed as a browser parses it: (its text, decoded
+/// and joined, and the attribute `attr` when one is asked for).
+pub fn select_all(html: &str, css: &str, attr: Option<&str>) -> Vec<(String, Option<String>)> {
+    let selector = scraper::Selector::parse(css).expect("a valid selector");
+    scraper::Html::parse_document(html)
+        .select(&selector)
+        .map(|element| {
+            let text = element.text().collect::<String>();
+            let value = attr
+                .and_then(|name| element.value().attr(name))
+                .map(str::to_owned);
+            (text, value)
+        })
+        .collect()
+}
+
+/// The text of the first element `css` selects, if any.
+pub fn select_text(html: &str, css: &str) -> Option<String> {
+    select_all(html, css, None)
+        .into_iter()
+        .next()
+        .map(|(text, _)| text)
+}
+
+/// The attribute `attr` of the first element `css` selects, if any.
+pub fn select_attr(html: &str, css: &str, attr: &str) -> Option<String> {
+    select_all(html, css, Some(attr))
+        .into_iter()
+        .find_map(|(_, value)| value)
+}
+
 /// The `csrf_token` hidden field of a page.
 pub fn csrf_token_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
-    let end = html[start..].find('"').expect("closing quote") + start;
-    html[start..end].to_owned()
+    select_attr(html, r#"input[name="csrf_token"]"#, "value").expect("page has a CSRF field")
 }
 
 /// A response header as text ("" when absent).

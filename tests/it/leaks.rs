@@ -106,31 +106,7 @@ async fn signed_report(app: &TestApp, body: &[u8]) -> (u16, Value) {
     .await
 }
 
-/// Emits a `sqlite` and a `postgres` test of each body, with the app `$start` makes.
-macro_rules! tests_with {
-    ($start:expr; $(async fn $name:ident($app:pat) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let $app = $start(Backend::Sqlite).await.expect("SQLite always runs");
-                    $body
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let Some($app) = $start(Backend::Postgres).await else { return };
-                    $body
-                }
-            }
-        )*
-    };
-}
-
-tests_with! { behind_a_proxy;
+both_backends! { start = behind_a_proxy;
     async fn an_allowlisted_token_works_only_from_its_ranges(app) {
         app.setup_admin().await;
         let response = post_new_token(&app, &[("name", "office"), ("expires_in", "30"), ("role", "engineer"), ("allowed_ips", "127.0.0.1\n10.0.0.0/8, 2001:db8::/32")]).await;
@@ -207,7 +183,7 @@ tests_with! { behind_a_proxy;
     }
 }
 
-tests_with! { with_scanning_keys;
+both_backends! { start = with_scanning_keys;
     async fn a_signed_report_revokes_the_live_tokens_in_it_and_only_those((app, _keys)) {
         app.setup_admin().await;
         let erin = engineer(&app).await;

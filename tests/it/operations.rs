@@ -20,7 +20,7 @@ async fn with_the_postgres_database_gone_pages_and_api_answer_503() {
         return;
     };
     app.setup_admin().await;
-    let token = create_token(&app, "ops", "30", "read_only").await;
+    let token = app.with_token("admin", "ops", "read_only").await;
     let admin_url = std::env::var("TEST_POSTGRES_URL").expect("set when Postgres runs");
     let name = url::Url::parse(&app.database_url)
         .unwrap()
@@ -170,13 +170,16 @@ mod metrics {
         }
     }
 
-    async fn counters_move_with_requests(backend: Backend) {
-        let Some(app) = spawn_app_with(backend, |s| s.metrics = true).await else {
-            return;
-        };
+    async fn with_metrics(backend: Backend) -> Option<(TestApp, Backend)> {
+        let app = spawn_app_with(backend, |s| s.metrics = true).await?;
+        Some((app, backend))
+    }
+
+    both_backends! { start = with_metrics;
+    async fn counters_move_with_requests((app, backend)) {
         app.setup_admin().await;
-        let token = create_token(&app, "metered", "30", "read_only").await;
-        let doomed = create_token(&app, "doomed", "30", "admin").await;
+        let token = app.with_token("admin", "metered", "read_only").await;
+        let doomed = app.with_token("admin", "doomed", "admin").await;
         let before = scrape(&app).await;
 
         assert_eq!(me(&app, &token).await.0, 200);
@@ -248,15 +251,6 @@ mod metrics {
         assert!(after.contains_key(&in_use));
         assert!(after.contains_key(&format!(r#"db_pool_waiting{{backend="{backend}"}}"#)));
     }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn counters_move_with_requests_sqlite() {
-        counters_move_with_requests(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn counters_move_with_requests_postgres() {
-        counters_move_with_requests(Backend::Postgres).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -373,7 +367,7 @@ async fn on_postgres_the_token_check_survives_its_connection_being_killed() {
         return;
     };
     app.setup_admin().await;
-    let token = create_token(&app, "resilient", "30", "read_only").await;
+    let token = app.with_token("admin", "resilient", "read_only").await;
     for _ in 0..4 {
         assert_eq!(me(&app, &token).await.0, 200);
     }

@@ -13,6 +13,7 @@ use personal_tokens::store::schema::tokens;
 use personal_tokens::store::{DatabaseUrl, Store, status_sql, users};
 
 use crate::database::TestDatabase;
+use crate::helpers::Backend;
 
 fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 12, 3)
@@ -145,16 +146,16 @@ fn twins_agree(database_url: &str) {
     }
 }
 
-#[test]
-fn status_words_and_their_sql_twins_agree_sqlite() {
-    let (url, _database) = TestDatabase::sqlite();
-    twins_agree(&url);
+/// A fresh database of the backend, with nothing of the app running on it.
+async fn database(backend: Backend) -> Option<(String, TestDatabase)> {
+    match backend {
+        Backend::Sqlite => Some(TestDatabase::sqlite()),
+        Backend::Postgres => TestDatabase::postgres(),
+    }
 }
 
-#[test]
-fn status_words_and_their_sql_twins_agree_postgres() {
-    let Some((url, _database)) = TestDatabase::postgres() else {
-        return;
-    };
-    twins_agree(&url);
+both_backends! { start = database;
+    async fn status_words_and_their_sql_twins_agree((url, _database)) {
+        tokio::task::spawn_blocking(move || twins_agree(&url)).await.expect("the check ran");
+    }
 }

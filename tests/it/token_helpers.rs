@@ -7,6 +7,7 @@ use personal_tokens::domain::expiry::ExpiryChoice;
 use personal_tokens::domain::secret::PlainToken;
 use personal_tokens::domain::time;
 use personal_tokens::domain::tokens::{NewTokenInput, NewTokenRequest};
+use personal_tokens::domain::users::{NewUser, NewUserInput};
 use personal_tokens::store::tokens;
 use personal_tokens::store::{AnyConnection, DatabaseUrl, Store, StoreResult, users};
 use reqwest::{Method, Response, StatusCode};
@@ -66,10 +67,7 @@ pub async fn post_new_token_with(
 
 /// The clear token shown by a reveal page, if it shows one.
 pub fn revealed_token(html: &str) -> Option<String> {
-    let marker = "<code class=\"selectable\">";
-    let start = html.find(marker)? + marker.len();
-    let end = html[start..].find("</code>")? + start;
-    Some(html[start..end].to_owned())
+    select_text(html, "code.selectable")
 }
 
 /// Opens the one-time reveal and returns the clear token it shows.
@@ -159,34 +157,24 @@ pub fn row_id(row: &str) -> String {
 
 /// The status a row's pill shows ("Active", "Expired", "Deleted").
 pub fn row_status(row: &str) -> String {
-    let marker = "<span class=\"pill pill-";
-    let start = row.find(marker).expect("status pill") + marker.len();
-    let start = row[start..].find('>').expect("pill tag ends") + start + 1;
-    let end = row[start..].find("</span>").expect("pill ends") + start;
-    row[start..end].to_owned()
+    // A row read on its own is parsed inside the table it came from.
+    let table = format!("<table><tr data-token-id=\"{row}</tr></table>");
+    select_text(&table, "span.pill").expect("status pill")
 }
 
 /// The usage line, e.g. "1 of 50 tokens".
 pub fn usage(html: &str) -> String {
-    let marker = "<span class=\"usage\" id=\"usage\">";
-    let start = html.find(marker).expect("usage line") + marker.len();
-    let end = html[start..].find("</span>").expect("usage ends") + start;
-    html[start..end].to_owned()
+    select_text(html, "span.usage#usage").expect("usage line")
 }
 
 /// The message shown at a form field, if any.
 pub fn field_error(html: &str, field: &str) -> Option<String> {
-    let marker = format!("<p class=\"field-error\" id=\"{field}-error\">");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find("</p>")? + start;
-    Some(unescaped(&html[start..end]))
+    select_text(html, &format!(r#"p.field-error[id="{field}-error"]"#))
 }
 
 /// The pager's "Next" link, unescaped.
 pub fn next_href(html: &str) -> Option<String> {
-    let end = html.find("\" rel=\"next\"")?;
-    let start = html[..end].rfind("href=\"")? + "href=\"".len();
-    Some(unescaped(&html[start..end]))
+    select_attr(html, r#"a[rel="next"]"#, "href")
 }
 
 /// The "!" badge on the Personal Tokens link.
@@ -196,18 +184,92 @@ pub fn has_expiry_badge(html: &str) -> bool {
 
 /// The flash messages of a page.
 pub fn flashes(html: &str) -> Vec<String> {
-    html.split("<p class=\"flash flash-")
-        .skip(1)
-        .map(|rest| {
-            let start = rest.find('>').expect("flash tag ends") + 1;
-            let end = rest.find("</p>").expect("flash ends");
-            unescaped(&rest[start..end])
-        })
+    select_all(html, "p.flash", None)
+        .into_iter()
+        .map(|(text, _)| text)
         .collect()
 }
 
-/// Adds a user with the command line (the password is the username repeated to 12+ chars)
-/// and signs them in with a browser of their own.
+/// A person made through the store, for a test that is about something else: their password
+/// is "`username` has a long password".
+pub struct TestUser {
+    pub username: String,
+    pub password: String,
+}
+
+impl TestApp {
+    /// Adds `username` with `role` to `account` (made when new) through the store, as the setup
+    /// of a test that is not about adding people; `user add` and `/users/new` have tests of
+    /// their own.
+    pub async fn with_user(
+        &self,
+        account: &str,
+        username: &str,
+        display_name: &str,
+        role: &str,
+    ) -> TestUser {
+        let password = format!("{username} has a long password");
+        let new = NewUser::parse(&NewUserInput {
+            account,
+            username,
+            display_name,
+            display_name_required: false,
+            email: "",
+            role,
+            password: &password,
+            password_confirm: None,
+            blank_password_is_generated: false,
+        })
+        .expect("a valid user");
+        let url = DatabaseUrl::parse(&self.database_url).expect("database URL");
+        tokio::task::spawn_blocking(move || {
+            let hash = personal_tokens::auth::password::hash(new.password.expose()).expect("hash");
+            let store = Store::open(&url, 1).expect("store opens");
+            store
+                .run_blocking(|conn| users::add_user(conn, &new, &hash, time::now()))
+                .expect("user added");
+        })
+        .await
+        .expect("the store job finishes");
+        TestUser {
+            username: username.to_owned(),
+            password,
+        }
+    }
+
+    /// A token of `username`'s made through the store (30 days, `role`), as the setup of a test
+    /// that is not about the add form. Returns the token in clear.
+    pub async fn with_token(&self, username: &str, name: &str, role: &str) -> String {
+        let (name, role) = (name.to_owned(), role.to_owned());
+        as_user(self, username, move |conn, user| {
+            let input = NewTokenInput {
+                name,
+                description: String::new(),
+                expiry: ExpiryChoice::parse("30", ""),
+                role,
+                allowed_ips: String::new(),
+            };
+            let now = time::now();
+            let request = NewTokenRequest::parse(&input, user.role, now).expect("a valid token");
+            let secret = PlainToken::generate();
+            let outcome = tokens::create_token(conn, &user, &request, &secret, now, None)?;
+            assert!(outcome.is_ok(), "the token is made");
+            Ok(secret.expose().to_owned())
+        })
+        .await
+    }
+
+    /// `user`, signed in with a browser of their own.
+    pub async fn signed_in(&self, user: &TestUser) -> Browser {
+        let browser = self.new_browser();
+        let response = browser.login(&user.username, &user.password).await;
+        assert_eq!(location(&response), "/tokens", "{} signs in", user.username);
+        browser
+    }
+}
+
+/// Adds a user through the store (`TestApp::with_user`) and signs them in with a browser of
+/// their own.
 pub async fn add_user_and_sign_in(
     app: &TestApp,
     account: &str,
@@ -215,30 +277,8 @@ pub async fn add_user_and_sign_in(
     display_name: &str,
     role: &str,
 ) -> Browser {
-    let password = format!("{username} has a long password");
-    let output = app.cli_add_user(
-        &[
-            "--account",
-            account,
-            "--username",
-            username,
-            "--display-name",
-            display_name,
-            "--role",
-            role,
-            "--password-stdin",
-        ],
-        &password,
-    );
-    assert!(
-        output.status.success(),
-        "user add: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let browser = app.new_browser();
-    let response = browser.login(username, &password).await;
-    assert_eq!(location(&response), "/tokens", "{username} signs in");
-    browser
+    let user = app.with_user(account, username, display_name, role).await;
+    app.signed_in(&user).await
 }
 
 /// An engineer "erin" ("Erin Engineer") of account Acme, signed in.
@@ -305,11 +345,10 @@ pub async fn post_on(browser: &Browser, action: &str, fields: &[(&str, &str)]) -
 
 /// The `value` of the `<option>` labelled `label` (e.g. a user id in the "Issued by" filter).
 pub fn option_value(html: &str, label: &str) -> Option<String> {
-    let end = html.find(&format!(">{}</option>", escaped(label)))?;
-    let tag = &html[html[..end].rfind("<option")?..end];
-    let start = tag.find("value=\"")? + "value=\"".len();
-    let stop = tag[start..].find('"')? + start;
-    Some(tag[start..stop].to_owned())
+    select_all(html, "option", Some("value"))
+        .into_iter()
+        .find(|(text, _)| text == label)
+        .and_then(|(_, value)| value)
 }
 
 /// The last four characters of a clear token, as the masked form shows them.

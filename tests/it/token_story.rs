@@ -86,7 +86,7 @@ both_backends! {
 
     async fn rotation_with_overlap_keeps_the_old_secret_until_the_overlap_ends(app) {
         app.setup_admin().await;
-        let old = create_token(&app, "deploy", "30", "engineer").await;
+        let old = app.with_token("admin", "deploy", "engineer").await;
         let old_id = token_id_of(&app, "deploy").await;
         let bad = post_on(&app, &format!("/tokens/{old_id}/regenerate"), &[("overlap", "2")]).await;
         assert_eq!(bad.status(), 400);
@@ -147,8 +147,8 @@ both_backends! {
         assert_eq!(me(&app, &token).await.0, StatusCode::OK, "resumed");
 
         // The API: an admin's token suspends Erin's; a read-only token may not.
-        let admin_token = create_token(&app, "admin-ops", "30", "admin").await;
-        let reader = create_token(&app, "reader", "30", "read_only").await;
+        let admin_token = app.with_token("admin", "admin-ops", "admin").await;
+        let reader = app.with_token("admin", "reader", "read_only").await;
         let path = format!("/api/v1/tokens/{id}/suspend");
         assert_eq!(call(&app, Method::POST, &path, Some(&reader), None).await.0, StatusCode::FORBIDDEN);
         let (status, _, body) = call(&app, Method::POST, &path, Some(&admin_token), None).await;
@@ -171,8 +171,8 @@ both_backends! {
 
     async fn a_lower_role_token_cannot_regenerate_or_revive_a_higher_one_and_chains_end_together(app) {
         app.setup_admin().await;
-        let admin_token = create_token(&app, "admin-power", "30", "admin").await;
-        let ci = create_token(&app, "ci-engineer", "30", "engineer").await;
+        let admin_token = app.with_token("admin", "admin-power", "admin").await;
+        let ci = app.with_token("admin", "ci-engineer", "engineer").await;
         let id = token_id_of(&app, "admin-power").await;
         let (status, _, body) = call(&app, Method::POST, &format!("/api/v1/tokens/{id}/regenerate"), Some(&ci), Some(json!({"overlap_hours": 0}))).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -181,7 +181,7 @@ both_backends! {
         assert_eq!(me(&app, &admin_token).await.0, StatusCode::OK, "untouched");
 
         // A rotation during a rotation: deleting the newest ends every older secret still working.
-        let a = create_token(&app, "chain", "30", "read_only").await;
+        let a = app.with_token("admin", "chain", "read_only").await;
         post_on(&app, &format!("/tokens/{}/regenerate", token_id_of(&app, "chain").await), &[("overlap", "168")]).await;
         let b = reveal(&app).await;
         post_on(&app, &format!("/tokens/{}/regenerate", token_id_of(&app, "chain").await), &[("overlap", "24")]).await;
