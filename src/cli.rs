@@ -20,6 +20,24 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             role,
             password_stdin: _,
         } => {
+            let joined = |errors: Vec<crate::domain::DomainError>| {
+                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+                messages.join(" ")
+            };
+            let mut fields = NewUserInput {
+                account: &account,
+                username: &username,
+                display_name: display_name.as_deref().unwrap_or(""),
+                display_name_required: false,
+                email: email.as_deref().unwrap_or(""),
+                role: role.as_str(),
+                password: "",
+                password_confirm: None,
+                // Only for this first check: everything but the password is checked before
+                // standard input is read, so a mistyped argument answers at once.
+                blank_password_is_generated: true,
+            };
+            NewUser::parse(&fields).map_err(joined)?;
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -27,21 +45,9 @@ pub fn run_user_command(settings: &Settings, command: UserCommand) -> Result<(),
             // One trailing newline is how `echo` and here-strings end the password, not part of it.
             let typed = input.strip_suffix('\n').unwrap_or(&input);
             let typed = typed.strip_suffix('\r').unwrap_or(typed);
-            let new = NewUser::parse(&NewUserInput {
-                account: &account,
-                username: &username,
-                display_name: display_name.as_deref().unwrap_or(""),
-                display_name_required: false,
-                email: email.as_deref().unwrap_or(""),
-                role: role.as_str(),
-                password: typed,
-                password_confirm: None,
-                blank_password_is_generated: false,
-            })
-            .map_err(|errors| {
-                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-                messages.join(" ")
-            })?;
+            fields.password = typed;
+            fields.blank_password_is_generated = false;
+            let new = NewUser::parse(&fields).map_err(joined)?;
             let password_hash = password::hash(new.password.expose()).map_err(|e| e.to_string())?;
 
             let url = DatabaseUrl::parse(&settings.database_url).map_err(|e| e.to_string())?;

@@ -18,11 +18,18 @@ use crate::domain::secret::PlainToken;
 use crate::domain::status::StatusFilter;
 use crate::domain::tokens::{
     self as token_rules, NewTokenInput, NewTokenRequest, Refusal, Regeneration, TOKENS_PER_PAGE,
-    TokenFilter, name_search,
+    TokenFilter, every_error, name_search,
 };
 use crate::domain::{DomainError, Role, TokenId, UserId};
 use crate::state::AppState;
 use crate::store::tokens;
+
+/// The id a path names, read after the caller's token was checked: a malformed id is 404, but
+/// only once the token has had its 401 or 403. (A failing `Path` extractor would answer first,
+/// while the credential check is still under way.)
+fn path_id<T>(path: Option<Path<T>>) -> Result<T, ApiError> {
+    path.map(Path::into_inner).ok_or(ApiError::NotFound)
+}
 
 fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {
     if caller.may(needed) {
@@ -169,7 +176,18 @@ pub async fn create_token(
     };
     let creator = caller.acting_user();
     let now = state.now();
-    let request = NewTokenRequest::parse(&input, creator.role, now).map_err(Refusal::Invalid)?;
+    let request = match NewTokenRequest::parse(&input, creator.role, now) {
+        Ok(request) => request,
+        Err(_) => {
+            // The first of every error the account's policy adds too, as the add form shows.
+            let account = creator.account_id.clone();
+            let policy = state
+                .store
+                .run(move |conn| tokens::find_policy(conn, &account))
+                .await?;
+            return Err(Refusal::Invalid(every_error(&input, creator.role, &policy, now)).into());
+        }
+    };
     let (ip, secret) = (client_ip(&req), PlainToken::generate());
     let (outcome, secret) = state
         .store
@@ -220,11 +238,11 @@ pub async fn delete_token(
     req: HttpRequest,
     state: Data<AppState>,
     ApiCaller(caller): ApiCaller,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, Role::Engineer)?;
     let (id, actor, ip, now) = (
-        id.into_inner(),
+        path_id(id)?,
         caller.acting_user(),
         client_ip(&req),
         state.now(),
@@ -259,15 +277,18 @@ pub async fn change_suspension(
     req: HttpRequest,
     state: Data<AppState>,
     ApiCaller(caller): ApiCaller,
-    path: Path<(TokenId, String)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, action) = path.into_inner();
+    // The action decides whether the path exists at all, so it comes before the role check;
+    // the id, like every path id, after it.
+    let (raw_id, action) = path.into_inner();
     let suspend = match action.as_str() {
         "suspend" => true,
         "resume" => false,
         _ => return Err(ApiError::NotFound),
     };
     require(&caller, Role::Engineer)?;
+    let id = TokenId::try_from(raw_id).map_err(|_| ApiError::NotFound)?;
     let (actor, ip, now) = (caller.acting_user(), client_ip(&req), state.now());
     let (token, _changed) = state
         .store
@@ -299,11 +320,11 @@ pub async fn regenerate_token(
     req: HttpRequest,
     state: Data<AppState>,
     ApiCaller(caller): ApiCaller,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
     body: Json<RegenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require(&caller, Role::Engineer)?;
-    let id = id.into_inner();
+    let id = path_id(id)?;
     let overlap = token_rules::overlap(&body.overlap_hours.to_string()).map_err(|error| {
         ApiError::Invalid {
             field: "overlap_hours",

@@ -24,8 +24,8 @@ const REVEALED: &str = "revealed";
 
 /// The session cookie could not take a value: the request cannot go on safely.
 #[derive(Debug, thiserror::Error)]
-#[error("session: {0}")]
-pub struct SessionError(String);
+#[error("the session cookie could not take a value")]
+pub struct SessionError(#[source] actix_session::SessionInsertError);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,7 +65,7 @@ pub fn sign_in(session: &Session, user: &UserId, epoch: i32) -> Result<(), Sessi
         .insert(USER_ID, user.as_str())
         .and_then(|()| session.insert(EPOCH, epoch))
         .and_then(|()| session.insert(CSRF, csrf::generate()))
-        .map_err(|e| SessionError(e.to_string()))
+        .map_err(SessionError)
 }
 
 /// The user this session was signed in as, and the session epoch it was signed in at. Whether
@@ -80,9 +80,7 @@ pub fn signed_in_user(session: &Session) -> Option<(UserId, i32)> {
 /// Keeps this session signed in after its user's epoch moved on (they changed their password
 /// here: every other session ends, this one stays).
 pub fn follow_epoch(session: &Session, epoch: i32) -> Result<(), SessionError> {
-    session
-        .insert(EPOCH, epoch)
-        .map_err(|e| SessionError(e.to_string()))
+    session.insert(EPOCH, epoch).map_err(SessionError)
 }
 
 /// Called on every signed-in request after the one that revealed a token: the cookie changes,
@@ -137,9 +135,7 @@ fn stash(session: &Session, key: &str, name: &str, secret: &str) -> Result<(), S
         name: name.to_owned(),
         token: secret.to_owned(),
     };
-    session
-        .insert(key, pending)
-        .map_err(|e| SessionError(e.to_string()))
+    session.insert(key, pending).map_err(SessionError)
 }
 
 fn take(session: &Session, key: &str) -> Option<Reveal> {

@@ -39,6 +39,12 @@ pub enum StatusWord {
     Is(TokenStatus),
     /// Authenticates now: active, an old secret in its rotation overlap included.
     Working,
+    /// Not deleted yet: never, or only on a rotation's schedule (a deletion time still ahead).
+    /// What a delete or a revocation may still act on.
+    NotDeleted,
+    /// An old secret in a rotation's overlap: its deletion time is still ahead, and until then
+    /// it works as its replacement does.
+    Retiring,
     /// Counts toward the account's limit ("live tokens"): neither deleted nor expired. Suspended
     /// tokens count (resuming one must not overshoot the limit), and so does an old secret
     /// still in its overlap, which still works.
@@ -53,12 +59,14 @@ pub enum StatusWord {
 }
 
 impl StatusWord {
-    pub const ALL: [StatusWord; 8] = [
+    pub const ALL: [StatusWord; 10] = [
         StatusWord::Is(TokenStatus::Active),
         StatusWord::Is(TokenStatus::Suspended),
         StatusWord::Is(TokenStatus::Expired),
         StatusWord::Is(TokenStatus::Deleted),
         StatusWord::Working,
+        StatusWord::NotDeleted,
+        StatusWord::Retiring,
         StatusWord::Live,
         StatusWord::HoldsName,
         StatusWord::ExpiringSoon,
@@ -68,6 +76,8 @@ impl StatusWord {
         match self {
             Self::Is(status) => dates.status_at(now) == status,
             Self::Working => dates.status_at(now) == TokenStatus::Active,
+            Self::NotDeleted => !dates.deleted(now),
+            Self::Retiring => dates.deleted_at.is_some_and(|at| at > now),
             Self::Live => !dates.deleted(now) && !dates.expired(now),
             Self::HoldsName => dates.deleted_at.is_none(),
             Self::ExpiringSoon => {
@@ -142,9 +152,13 @@ pub fn status_at(
     }
 }
 
-/// When a token being rotated stops working: its deletion time, while that is still ahead.
+/// When a token being rotated stops working: its deletion time, while it is `Retiring`.
 pub fn retiring_at(deleted_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Option<NaiveDateTime> {
-    deleted_at.filter(|at| *at > now)
+    let dates = StatusDates {
+        deleted_at,
+        ..StatusDates::default()
+    };
+    deleted_at.filter(|_| StatusWord::Retiring.holds(&dates, now))
 }
 
 /// The list page's status filter (`status=all|active|suspended|expired|deleted`).

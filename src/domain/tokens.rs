@@ -153,6 +153,40 @@ impl NewTokenRequest {
     }
 }
 
+/// The add form's fields in the order it shows them, and errors are reported in.
+const FIELD_ORDER: [&str; 6] = [
+    "name",
+    "description",
+    "expires_in",
+    "expires_at",
+    "role",
+    "allowed_ips",
+];
+
+/// Every error of `input` under `policy`, in the form's order: what the add form and the API
+/// report when `NewTokenRequest::parse` refused it, so that a bad name and an expiry the
+/// account does not allow are reported together, as a form should.
+pub fn every_error(
+    input: &NewTokenInput,
+    creator: Role,
+    policy: &TokenPolicy,
+    now: NaiveDateTime,
+) -> Vec<DomainError> {
+    let mut errors = NewTokenRequest::parse(input, creator, now)
+        .err()
+        .unwrap_or_default();
+    if let Ok(choice) = &input.expiry
+        && let Err(error) = choice
+            .check_ahead_of(now)
+            .and_then(|c| c.resolve(now, policy))
+        && !errors.iter().any(|e| e.field == error.field)
+    {
+        errors.push(error);
+    }
+    errors.sort_by_key(|e| FIELD_ORDER.iter().position(|f| *f == e.field));
+    errors
+}
+
 /// A token that passed every rule and may be stored.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -306,7 +340,8 @@ pub fn plan_regenerate(
     now: NaiveDateTime,
 ) -> Result<RegeneratePlan, Refusal> {
     // A secret already on its way out is not regenerated again: its replacement is.
-    if old.deleted_at.is_some() {
+    let dates = old.dates();
+    if !StatusWord::NotDeleted.holds(&dates, now) || StatusWord::Retiring.holds(&dates, now) {
         return Err(Refusal::Deleted {
             name: old.name.clone(),
         });
@@ -577,6 +612,25 @@ mod tests {
             role: Role::Engineer,
             allowed_ips: IpAllowlist::default(),
         }
+    }
+
+    #[test]
+    fn a_field_error_and_a_policy_error_are_reported_together() {
+        let now = crate::domain::time::now();
+        let policy = TokenPolicy {
+            max_lifetime_days: 30,
+            ..TokenPolicy::default()
+        };
+        let bad = NewTokenInput {
+            expiry: ExpiryChoice::parse("90", ""),
+            ..input("", "admin")
+        };
+        let fields: Vec<&str> = every_error(&bad, Role::Engineer, &policy, now)
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["name", "expires_in", "role"]);
+        assert!(every_error(&input("ci", "engineer"), Role::Engineer, &policy, now).is_empty());
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::domain::{AccountId, TokenId};
 pub(crate) type StatusSql =
     Box<dyn BoxableExpression<tokens::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// Not deleted yet: never, or a rotation's deletion time still ahead.
-pub(crate) fn not_deleted_sql(now: NaiveDateTime) -> StatusSql {
+/// Not deleted yet: never, or a rotation's deletion time still ahead (`NotDeleted`).
+fn not_deleted_sql(now: NaiveDateTime) -> StatusSql {
     Box::new(
         tokens::deleted_at
             .is_null()
@@ -56,6 +56,8 @@ pub(crate) fn word_sql(word: StatusWord, now: NaiveDateTime) -> StatusSql {
     match word {
         StatusWord::Is(status) => status_sql(status, now),
         StatusWord::Working => status_sql(TokenStatus::Active, now),
+        StatusWord::NotDeleted => not_deleted_sql(now),
+        StatusWord::Retiring => Box::new(tokens::deleted_at.gt(now).assume_not_null()),
         StatusWord::Live => Box::new(not_deleted_sql(now).and(not_expired_sql(now))),
         StatusWord::HoldsName => Box::new(tokens::deleted_at.is_null()),
         StatusWord::ExpiringSoon => Box::new(

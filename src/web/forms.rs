@@ -87,6 +87,15 @@ pub fn ok(page: &impl Template) -> Result<HttpResponse, WebError> {
 #[derive(Default)]
 pub struct FieldErrors(Vec<(&'static str, String)>);
 
+/// Every field error a parse reported, first one per field.
+impl From<Vec<crate::domain::DomainError>> for FieldErrors {
+    fn from(found: Vec<crate::domain::DomainError>) -> Self {
+        let mut errors = Self::default();
+        found.into_iter().for_each(|e| errors.push(e));
+        errors
+    }
+}
+
 impl FieldErrors {
     pub fn push(&mut self, error: crate::domain::DomainError) {
         if self.get(error.field).is_none() {

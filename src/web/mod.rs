@@ -39,9 +39,6 @@ pub use current_user::CurrentUser;
 pub use error::WebError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    // Ids in paths parse through `TokenId`/`UserId`: one that is not even an id names nothing,
-    // which a page answers as 404, like any token or user one may not see.
-    cfg.app_data(web::PathConfig::default().error_handler(|_, _| WebError::NotFound.into()));
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/", web::get().to(home))
@@ -174,6 +171,15 @@ async fn home() -> HttpResponse {
 
 async fn not_found() -> Result<HttpResponse, WebError> {
     Err(WebError::NotFound)
+}
+
+/// The id a path names (`TokenId`, `UserId`), read after the request's other extractors (the
+/// signed-in user, the form's CSRF check) have answered: an id that is not even an id names
+/// nothing, 404 like any token or user one may not see, but a signed-out visitor is still sent
+/// to sign in first. A failing `Path` extractor would answer before them.
+pub fn path_id<T>(path: Option<actix_web::web::Path<T>>) -> Result<T, WebError> {
+    path.map(actix_web::web::Path::into_inner)
+        .ok_or(WebError::NotFound)
 }
 
 /// POST/redirect/GET, and every other redirect of the dashboard.

@@ -10,6 +10,7 @@ use super::layout::{self, Layout};
 use super::{CurrentUser, WebError, dates, paging, see_other};
 use crate::auth::session::{self, FlashKind};
 use crate::domain::secret;
+use crate::domain::status::StatusWord;
 use crate::domain::tokens::Visibility;
 use crate::state::AppState;
 use crate::store::notices::{self, EmailState};
@@ -74,7 +75,7 @@ pub async fn list_notifications(
                 masked: secret::masked(&entry.last_four),
                 expires: entry.expires_at.map(dates::datetime).unwrap_or_default(),
                 href,
-                token_gone: entry.token_deleted || entry.expires_at.is_some_and(|at| at <= now),
+                token_gone: !StatusWord::Live.holds(&entry.token_dates, now),
                 email_failed: matches!(entry.email, EmailState::Failed { .. }),
                 email: match entry.email {
                     EmailState::NotSent => String::new(),

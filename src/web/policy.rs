@@ -121,8 +121,7 @@ pub async fn save_policy(
     let policy = match parsed {
         Ok(policy) => policy,
         Err(refusals) => {
-            let mut errors = FieldErrors::default();
-            refusals.into_iter().for_each(|e| errors.push(e));
+            let errors = FieldErrors::from(refusals);
             return page(&state, &current, StatusCode::BAD_REQUEST, form, errors).await;
         }
     };

@@ -73,8 +73,7 @@ pub async fn create_first_admin(
     let new = match parsed {
         Ok(new) => new,
         Err(found) => {
-            let mut errors = FieldErrors::default();
-            found.into_iter().for_each(|e| errors.push(e));
+            let errors = FieldErrors::from(found);
             // Passwords are never sent back; everything else is, so nothing typed is lost.
             return forms::render(
                 StatusCode::BAD_REQUEST,

@@ -10,7 +10,7 @@ use super::CurrentUser;
 use super::forms::{self, CsrfForm};
 use super::layout::{self, Layout};
 use super::token_view::TokenView;
-use super::{WebError, see_other};
+use super::{WebError, path_id, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::TokenId;
@@ -52,9 +52,9 @@ pub async fn find_visible(
 pub async fn delete_token_form(
     state: Data<AppState>,
     current: CurrentUser,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
 ) -> Result<HttpResponse, WebError> {
-    let token = find_visible(&state, &current, id.into_inner()).await?;
+    let token = find_visible(&state, &current, path_id(id)?).await?;
     let layout = layout::signed_in_page(&state, &current, "Delete token").await?;
     forms::ok(&DeletePage {
         layout,
@@ -68,10 +68,10 @@ pub async fn delete_token(
     req: HttpRequest,
     state: Data<AppState>,
     current: CurrentUser,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, WebError> {
-    let id = id.into_inner();
+    let id = path_id(id)?;
     if form.confirm.trim() != CONFIRM_WORD {
         let token = find_visible(&state, &current, id).await?;
         let layout = layout::signed_in_page(&state, &current, "Delete token").await?;

@@ -12,12 +12,12 @@ use super::dates;
 use super::forms::{self, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
 use super::token_view::TokenView;
-use super::{CurrentUser, WebError, see_other};
+use super::{CurrentUser, WebError, path_id, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::TokenId;
 use crate::domain::audit::AuditKind;
-use crate::domain::status::retiring_at;
+use crate::domain::status::{TokenStatus, retiring_at};
 use crate::domain::tokens::Refusal;
 use crate::domain::tokens::Visibility;
 use crate::state::AppState;
@@ -69,9 +69,9 @@ struct DetailPage {
 pub async fn show_token(
     state: Data<AppState>,
     current: CurrentUser,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, visibility, now) = (id.into_inner(), Visibility::of(&current.user), state.now());
+    let (id, visibility, now) = (path_id(id)?, Visibility::of(&current.user), state.now());
     let today = now.date();
     let shown = StoryShown {
         since: today - TimeDelta::days(activity_chart::DAYS - 1),
@@ -107,7 +107,7 @@ pub async fn show_token(
         },
         deleted_on: token
             .deleted_at
-            .filter(|at| *at <= now)
+            .filter(|_| token.status_at(now) == TokenStatus::Deleted)
             .map(dates::datetime)
             .unwrap_or_default(),
         chart: activity_chart::chart(&counts, today),
@@ -200,9 +200,9 @@ pub async fn change_suspension(
     req: HttpRequest,
     state: Data<AppState>,
     current: CurrentUser,
-    path: Path<(TokenId, String)>,
+    path: Option<Path<(TokenId, String)>>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, action) = path.into_inner();
+    let (id, action) = path_id(path)?;
     set_suspended(&req, &state, &current, id, action == "suspend").await
 }

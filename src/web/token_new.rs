@@ -17,7 +17,7 @@ use crate::domain::Role;
 use crate::domain::expiry::{self, ExpiryChoice};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::secret::PlainToken;
-use crate::domain::tokens::{NewTokenInput, NewTokenRequest, Refusal};
+use crate::domain::tokens::{NewTokenInput, NewTokenRequest, Refusal, every_error};
 use crate::state::AppState;
 use crate::store::tokens;
 
@@ -129,16 +129,13 @@ pub async fn create_token(
     current: CurrentUser,
     CsrfForm(form): CsrfForm<NewTokenForm>,
 ) -> Result<HttpResponse, WebError> {
-    let now = state.now();
-    let request = NewTokenRequest::parse(&NewTokenInput::from(&form), current.user.role, now);
-    let refusal = match request {
-        Err(errors) => Refusal::Invalid(errors),
+    let (now, creator) = (state.now(), current.user.clone());
+    let input = NewTokenInput::from(&form);
+    // `None`: a field was refused, reported below with every error the policy adds.
+    let refusal = match NewTokenRequest::parse(&input, creator.role, now) {
+        Err(_) => None,
         Ok(request) => {
-            let (ip, secret, creator) = (
-                client_ip(&req),
-                PlainToken::generate(),
-                current.user.clone(),
-            );
+            let (ip, secret) = (client_ip(&req), PlainToken::generate());
             let (outcome, secret) = state
                 .store
                 .run(move |conn| {
@@ -152,19 +149,17 @@ pub async fn create_token(
                     session::stash_reveal(&current.session, &token.name, &secret)?;
                     return Ok(see_other("/tokens/reveal"));
                 }
-                Err(refusal) => refusal,
+                Err(refusal) => Some(refusal),
             }
         }
     };
+    let policy = super::policy::account_policy(&state, &current).await?;
+    let refusal = refusal
+        .unwrap_or_else(|| Refusal::Invalid(every_error(&input, current.user.role, &policy, now)));
     let (errors, form_error) = match &refusal {
-        Refusal::Invalid(found) => {
-            let mut errors = FieldErrors::default();
-            found.iter().cloned().for_each(|e| errors.push(e));
-            (errors, None)
-        }
+        Refusal::Invalid(found) => (FieldErrors::from(found.clone()), None),
         other => (FieldErrors::default(), Some(other.message())),
     };
-    let policy = super::policy::account_policy(&state, &current).await?;
     let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
     forms::render(
         refusal_status(&refusal),

@@ -11,7 +11,7 @@ use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::token_delete::find_visible;
 use super::token_view::TokenView;
-use super::{WebError, see_other};
+use super::{WebError, path_id, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::TokenId;
@@ -64,9 +64,9 @@ async fn page(
 pub async fn regenerate_token_form(
     state: Data<AppState>,
     current: CurrentUser,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
 ) -> Result<HttpResponse, WebError> {
-    let id = id.into_inner();
+    let id = path_id(id)?;
     page(
         &state,
         &current,
@@ -82,10 +82,10 @@ pub async fn regenerate_token(
     req: HttpRequest,
     state: Data<AppState>,
     current: CurrentUser,
-    id: Path<TokenId>,
+    id: Option<Path<TokenId>>,
     CsrfForm(form): CsrfForm<RegenerateForm>,
 ) -> Result<HttpResponse, WebError> {
-    let id = id.into_inner();
+    let id = path_id(id)?;
     let mut errors = FieldErrors::default();
     let allowed_ips = match form.allowed_ips.as_deref().map(IpAllowlist::parse) {
         None => None,

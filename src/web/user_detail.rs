@@ -12,7 +12,7 @@ use super::admin_gate::AdminUser;
 use super::forms::{self, Choice, CsrfForm, EmptyForm};
 use super::layout::{self, Layout};
 use super::token_view::TokenView;
-use super::{CurrentUser, WebError, see_other};
+use super::{CurrentUser, WebError, path_id, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::tokens::{TOKENS_PER_PAGE, TokenFilter, Visibility};
@@ -105,9 +105,9 @@ async fn find_target(
 pub async fn show_user(
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    id: Path<UserId>,
+    id: Option<Path<UserId>>,
 ) -> Result<HttpResponse, WebError> {
-    let target = find_target(&state, &current, id.into_inner()).await?;
+    let target = find_target(&state, &current, path_id(id)?).await?;
     render_user(&state, &current, target, StatusCode::OK, None).await
 }
 
@@ -175,10 +175,10 @@ pub async fn change_role(
     req: HttpRequest,
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    id: Path<UserId>,
+    id: Option<Path<UserId>>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, WebError> {
-    let id = id.into_inner();
+    let id = path_id(id)?;
     let Some(role) = Role::parse(&form.role) else {
         let target = find_target(&state, &current, id).await?;
         let message = "Choose one of the roles listed; nothing was changed.".to_owned();
@@ -199,10 +199,10 @@ pub async fn change_standing(
     req: HttpRequest,
     state: Data<AppState>,
     AdminUser(current): AdminUser,
-    path: Path<(UserId, String)>,
+    path: Option<Path<(UserId, String)>>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, action) = path.into_inner();
+    let (id, action) = path_id(path)?;
     let standing = match action.as_str() {
         "deactivate" => StandingChange::Deactivate,
         "reactivate" => StandingChange::Reactivate,

@@ -100,8 +100,7 @@ pub async fn create_user(
     let new = match parsed {
         Ok(new) => new,
         Err(found) => {
-            let mut errors = FieldErrors::default();
-            found.into_iter().for_each(|e| errors.push(e));
+            let errors = FieldErrors::from(found);
             // A typed password is never sent back; everything else is, so nothing typed is lost.
             form.password.clear();
             return page(&state, &current, StatusCode::BAD_REQUEST, form, errors).await;

@@ -335,6 +335,29 @@ both_backends! {
         assert_eq!(listed["total"], 1, "nothing was created");
     }
 
+    async fn a_malformed_id_is_404_only_after_the_token_has_been_checked(app) {
+        app.setup_admin().await;
+        let reader = app.with_token("admin", "reader", "read_only").await;
+        let not_ours = "ptk_".to_owned() + &"A".repeat(40);
+        for (method, path, body) in [
+            (Method::DELETE, "/api/v1/tokens/not-an-id", None),
+            (Method::POST, "/api/v1/tokens/not-an-id/suspend", None),
+            (Method::POST, "/api/v1/tokens/not-an-id/regenerate", Some(json!({"overlap_hours": 0}))),
+        ] {
+            let (status, _, _) = call(&app, method.clone(), path, Some(&not_ours), body.clone()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: a bad token is 401 first");
+            let (status, _, answer) = call(&app, method.clone(), path, Some(&reader), body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: a reader is 403 first");
+            assert_eq!(answer["error"], "insufficient_scope");
+        }
+        let signed_out = app.new_browser();
+        for path in ["/tokens/not-an-id", "/tokens/not-an-id/delete", "/users/not-an-id"] {
+            let response = signed_out.get(path).await;
+            assert_eq!(response.status().as_u16(), 303, "GET {path} signed out");
+            assert_eq!(location(&response), "/login", "GET {path} signed out");
+        }
+    }
+
     async fn an_unlisted_method_is_405_with_the_allowed_ones(app) {
         let (status, headers, body) = call(&app, Method::PUT, "/api/v1/tokens", None, None).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);

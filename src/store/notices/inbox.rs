@@ -7,6 +7,7 @@ use super::super::schema::{notices, tokens};
 use super::super::{AnyConnection, StoreResult};
 use super::{STATUS_FAILED, STATUS_PENDING, STATUS_SENT};
 use crate::domain::notice::{NoticeKind, Window};
+use crate::domain::status::StatusDates;
 use crate::domain::{TokenId, UserId};
 
 /// Where a notice's e-mail stands, for the notifications page.
@@ -32,7 +33,8 @@ pub struct NoticeEntry {
     pub last_four: String,
     pub issuer_id: UserId,
     pub expires_at: Option<NaiveDateTime>,
-    pub token_deleted: bool,
+    /// The token's dates, for whether it still counts (`StatusWord::Live`).
+    pub token_dates: StatusDates,
     pub email: EmailState,
 }
 
@@ -62,6 +64,7 @@ struct NoticedToken {
     issuer_id: String,
     expires_at: Option<NaiveDateTime>,
     deleted_at: Option<NaiveDateTime>,
+    suspended_at: Option<NaiveDateTime>,
 }
 
 /// `recipient`'s notices, newest first.
@@ -99,7 +102,11 @@ pub fn list_for(
             last_four: t.last_four,
             issuer_id: UserId::from_trusted(t.issuer_id),
             expires_at: t.expires_at,
-            token_deleted: t.deleted_at.is_some(),
+            token_dates: StatusDates {
+                deleted_at: t.deleted_at,
+                expires_at: t.expires_at,
+                suspended_at: t.suspended_at,
+            },
         })
         .collect())
 }

@@ -7,11 +7,11 @@ use diesel::prelude::*;
 
 use super::super::rows::TokenRow;
 use super::super::schema::tokens;
-use super::super::status_sql::not_deleted_sql;
+use super::super::status_sql::word_sql;
 use super::super::{AnyConnection, StoreResult, locked_transaction};
 use super::{find_token, lock_key, mark_deleted, record_note, retiring_chain};
 use crate::domain::secret::TokenDigest;
-use crate::domain::status::StatusDates;
+use crate::domain::status::{StatusDates, StatusWord};
 use crate::domain::tokens::{Refusal, TokenRecord, Visibility, plan_delete, plan_revoke_reported};
 use crate::domain::{AccountId, TokenId, User};
 use crate::metrics::METRICS;
@@ -97,7 +97,7 @@ pub fn revoke_reported(
         let changed = diesel::update(
             tokens::table
                 .filter(tokens::id.eq(&row.id))
-                .filter(not_deleted_sql(now)),
+                .filter(word_sql(StatusWord::NotDeleted, now)),
         )
         .set((
             tokens::deleted_at.eq(now),

@@ -28,7 +28,7 @@ use super::audit::{self, AuditEvent};
 use super::error::taken_as;
 use super::rows::TokenRow;
 use super::schema::{account_policies, tokens, users};
-use super::status_sql::{not_deleted_sql, word_sql};
+use super::status_sql::word_sql;
 use super::{AnyConnection, MultiBackend, StoreResult};
 use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::LAST_USED_INTERVAL_SECONDS;
@@ -326,7 +326,7 @@ fn retiring_chain(
     for _ in 0..32 {
         let older: Vec<String> = tokens::table
             .filter(tokens::replaced_by.eq_any(&frontier))
-            .filter(tokens::deleted_at.gt(now).assume_not_null())
+            .filter(word_sql(StatusWord::Retiring, now))
             .select(tokens::id)
             .load(conn)?;
         if older.is_empty() {
@@ -352,7 +352,7 @@ fn mark_deleted(
     let changed = diesel::update(
         tokens::table
             .filter(tokens::id.eq(id.as_str()))
-            .filter(not_deleted_sql(now)),
+            .filter(word_sql(StatusWord::NotDeleted, now)),
     )
     .set((
         tokens::deleted_at.eq(at),
