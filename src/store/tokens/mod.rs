@@ -1,9 +1,9 @@
 //! Tokens in the store: what every token query shares (the visibility scope, rows read as
 //! records, the policy and the live count, a rotation's chain), with one file per job: `list`,
 //! `create`, `rotate` (regenerate), `suspend`, `delete` (by hand or on a report) and `story`
-//! (a token's page). Every query
-//! is scoped by a `Visibility`, so a token outside it is simply not found. Whether an action may
-//! happen is `domain::tokens`'s decision; these files load its facts and write its plan.
+//! (a token's page). Every query is scoped by a `Visibility`, so a token outside it is simply
+//! not found. Whether an action may happen is `domain::tokens`'s decision; these files load
+//! its facts under the account's lock and write its plan.
 
 mod create;
 mod delete;
