@@ -70,34 +70,17 @@ pub fn find_credential_by_digest(
 
 /// The credential query's row as the domain's `Credential`: shared by the pool's path and the
 /// asynchronous one (`postgres`), so both read a row the same way.
-pub(super) fn to_credential(
-    (
-        (
-            id,
-            name,
-            role,
-            expires_at,
-            deleted_at,
-            suspended_at,
-            last_used_at,
-            last_used_ip,
-            allowed,
-            _digest,
-        ),
-        issuer,
-        account_name,
-    ): CredentialRow,
-) -> Credential {
+pub(super) fn to_credential((token, issuer, account_name): CredentialRow) -> Credential {
     Credential {
-        token_id: TokenId::from_trusted(id),
-        token_name: name,
-        token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
-        expires_at,
-        deleted_at,
-        suspended_at,
-        last_used_at,
-        last_used_ip,
-        allowed_ips: IpAllowlist::from_stored(&allowed),
+        token_id: TokenId::from_trusted(token.id),
+        token_name: token.name,
+        token_role: Role::parse(&token.role).unwrap_or(Role::ReadOnly),
+        expires_at: token.expires_at,
+        deleted_at: token.deleted_at,
+        suspended_at: token.suspended_at,
+        last_used_at: token.last_used_at,
+        last_used_ip: token.last_used_ip,
+        allowed_ips: IpAllowlist::from_stored(&token.allowed_ips),
         issuer: issuer.into_user(account_name),
     }
 }
@@ -105,15 +88,18 @@ pub(super) fn to_credential(
 /// The credential query's row: the token's columns, its issuer's, the account's name.
 pub(super) type CredentialRow = (CredentialColumns, IssuerRow, String);
 
-pub(super) type CredentialColumns = (
-    String,
-    String,
-    String,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<String>,
-    String,
-    Vec<u8>,
-);
+/// The token's columns the check reads, in the credential query's order.
+#[derive(Queryable)]
+pub(super) struct CredentialColumns {
+    id: String,
+    name: String,
+    role: String,
+    expires_at: Option<NaiveDateTime>,
+    deleted_at: Option<NaiveDateTime>,
+    suspended_at: Option<NaiveDateTime>,
+    last_used_at: Option<NaiveDateTime>,
+    last_used_ip: Option<String>,
+    allowed_ips: String,
+    /// Read back so that a batch can tell its rows apart.
+    pub(super) digest: Vec<u8>,
+}

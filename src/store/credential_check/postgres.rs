@@ -110,8 +110,7 @@ impl AsyncChecker {
                 Ok(rows) => {
                     return Ok(rows
                         .into_iter()
-                        // The digest is the token columns' last, read back for this.
-                        .map(|row| (row.0.9.clone(), to_credential(row)))
+                        .map(|row| (row.0.digest.clone(), to_credential(row)))
                         .collect());
                 }
                 Err(error) if connection_lost(&error) => {
