@@ -178,14 +178,14 @@ pub async fn create_token(
     let now = state.now();
     let request = match NewTokenRequest::parse(&input, creator.role, now) {
         Ok(request) => request,
-        Err(_) => {
-            // The first of every error the account's policy adds too, as the add form shows.
+        Err(errors) => {
+            // The first of these and the error the account's policy adds, as the form shows.
             let account = creator.account_id.clone();
             let policy = state
                 .store
                 .run(move |conn| tokens::find_policy(conn, &account))
                 .await?;
-            return Err(Refusal::Invalid(every_error(&input, creator.role, &policy, now)).into());
+            return Err(Refusal::Invalid(every_error(errors, &input, &policy, now)).into());
         }
     };
     let (ip, secret) = (client_ip(&req), PlainToken::generate());

@@ -73,13 +73,9 @@ impl ExpiryChoice {
             )),
             Self::Days(days) => Ok(Some(now + TimeDelta::days(i64::from(days)))),
             Self::Custom(date) => {
+                self.check_ahead_of(now)?;
                 let at = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-                if at <= now {
-                    Err(DomainError::new(
-                        "expires_at",
-                        "The expiry date must be in the future.",
-                    ))
-                } else if at > longest {
+                if at > longest {
                     Err(DomainError::new(
                         "expires_at",
                         format!(

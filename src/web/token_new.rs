@@ -131,9 +131,9 @@ pub async fn create_token(
 ) -> Result<HttpResponse, WebError> {
     let (now, creator) = (state.now(), current.user.clone());
     let input = NewTokenInput::from(&form);
-    // `None`: a field was refused, reported below with every error the policy adds.
+    // `Err`: fields were refused, reported below with the error the policy adds.
     let refusal = match NewTokenRequest::parse(&input, creator.role, now) {
-        Err(_) => None,
+        Err(errors) => Err(errors),
         Ok(request) => {
             let (ip, secret) = (client_ip(&req), PlainToken::generate());
             let (outcome, secret) = state
@@ -149,13 +149,13 @@ pub async fn create_token(
                     session::stash_reveal(&current.session, &token.name, &secret)?;
                     return Ok(see_other("/tokens/reveal"));
                 }
-                Err(refusal) => Some(refusal),
+                Err(refusal) => Ok(refusal),
             }
         }
     };
     let policy = super::policy::account_policy(&state, &current).await?;
     let refusal = refusal
-        .unwrap_or_else(|| Refusal::Invalid(every_error(&input, current.user.role, &policy, now)));
+        .unwrap_or_else(|errors| Refusal::Invalid(every_error(errors, &input, &policy, now)));
     let (errors, form_error) = match &refusal {
         Refusal::Invalid(found) => (FieldErrors::from(found.clone()), None),
         other => (FieldErrors::default(), Some(other.message())),

@@ -187,17 +187,22 @@ pub fn count_live(
     )
 }
 
+/// The one token `query` finds (by a unique column), as a record.
+fn first_record(
+    conn: &mut AnyConnection,
+    query: tokens::BoxedQuery<'static, MultiBackend>,
+) -> StoreResult<Option<TokenRecord>> {
+    let row = query.select(TokenRow::as_select()).first(conn).optional()?;
+    Ok(to_records(conn, row.into_iter().collect())?.pop())
+}
+
 pub fn find_token(
     conn: &mut AnyConnection,
     visibility: &Visibility,
     id: &TokenId,
 ) -> StoreResult<Option<TokenRecord>> {
-    let row = visible(visibility)
-        .filter(tokens::id.eq(id.as_str().to_owned()))
-        .select(TokenRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(to_records(conn, row.into_iter().collect())?.pop())
+    let query = visible(visibility).filter(tokens::id.eq(id.as_str().to_owned()));
+    first_record(conn, query)
 }
 
 /// The tokens `id` replaced in a regenerate (the secret it rotated out), newest first.
@@ -220,12 +225,8 @@ pub fn find_token_by_digest(
     visibility: &Visibility,
     digest: &TokenDigest,
 ) -> StoreResult<Option<TokenRecord>> {
-    let row = visible(visibility)
-        .filter(tokens::digest.eq(digest.as_bytes().to_vec()))
-        .select(TokenRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(to_records(conn, row.into_iter().collect())?.pop())
+    let query = visible(visibility).filter(tokens::digest.eq(digest.as_bytes().to_vec()));
+    first_record(conn, query)
 }
 
 /// Everyone who may appear in the "issued by" filter of an account.

@@ -12,7 +12,9 @@ use super::{
     to_record,
 };
 use crate::domain::secret::PlainToken;
-use crate::domain::tokens::{Refusal, Regeneration, TokenRecord, Visibility, plan_regenerate};
+use crate::domain::tokens::{
+    Refusal, Regeneration, TokenRecord, Visibility, plan_regenerate, regenerate_adds_a_live_token,
+};
 use crate::domain::{TokenId, User};
 use crate::metrics::METRICS;
 
@@ -34,7 +36,11 @@ pub fn regenerate_token(
             return Ok(Err(Refusal::NotFound));
         };
         let policy = find_policy(conn, account)?;
-        let live = count_live(conn, account, now, i64::from(policy.max_tokens))?.value;
+        let live = if regenerate_adds_a_live_token(&old, now) {
+            count_live(conn, account, now, i64::from(policy.max_tokens))?.value
+        } else {
+            0
+        };
         let plan = match plan_regenerate(&old, actor.role, &policy, live, how, now) {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
