@@ -53,6 +53,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         expiry: Ok(ExpiryChoice::Days(365)),
         role: "admin".into(),
         allowed_ips: String::new(),
+        access: String::new(),
+        scopes: Vec::new(),
     };
     let now = time::now();
     let request = NewTokenRequest::parse(&input, admin.role, now)

@@ -4,6 +4,7 @@
 //! After the verdict, work that may trail the request (noting the client address, a new-address
 //! alert) runs in a task of its own, off the request's path.
 
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -16,15 +17,80 @@ use crate::auth::{bearer, client_addr};
 use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Caller, Refusal};
 use crate::domain::notice::NoticeKind;
+use crate::domain::scopes::{Level, Resource, Scope};
 use crate::metrics::{BearerOutcome, METRICS};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{addresses, notices, tokens};
 
+/// What an API route needs of the calling token. Every route that takes a token declares its
+/// scope through `Allowed<N>`, and the OpenAPI document lists it (`security(("bearer" =
+/// ["tokens:write"]))`); `tests/it/permissions.rs` calls every route with and without it.
+pub trait Needs {
+    const SCOPE: Scope;
+}
+
+/// Reading tokens: list and get.
+pub struct TokensRead;
+/// Creating, deleting, regenerating, suspending and resuming tokens.
+pub struct TokensWrite;
+/// The audit log.
+pub struct AuditRead;
+
+impl Needs for TokensRead {
+    const SCOPE: Scope = Scope::new(Resource::TOKENS, Level::Read);
+}
+impl Needs for TokensWrite {
+    const SCOPE: Scope = Scope::new(Resource::TOKENS, Level::Write);
+}
+impl Needs for AuditRead {
+    const SCOPE: Scope = Scope::new(Resource::AUDIT, Level::Read);
+}
+
+/// A request whose token holds `N::SCOPE` within its effective role. Anything else is 403
+/// `insufficient_scope` naming the scope, after the token itself passed (a bad token is 401).
+pub struct Allowed<N: Needs>(pub Caller, pub PhantomData<N>);
+
+impl<N: Needs + 'static> FromRequest for Allowed<N> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = ApiCaller::from_request(req, payload);
+        Box::pin(async move {
+            let ApiCaller(caller) = authenticated.await?;
+            if caller.may(&N::SCOPE) {
+                Ok(Allowed(caller, PhantomData))
+            } else {
+                Err(insufficient(&caller, &N::SCOPE))
+            }
+        })
+    }
+}
+
+/// The 403 for a call outside the token's reach, saying whether its scopes or its role stop it.
+fn insufficient(caller: &Caller, needed: &Scope) -> ApiError {
+    let role = caller.effective_role;
+    let message = match needed.resource.ceiling(role) {
+        Some(ceiling) if ceiling >= needed.level => {
+            format!("This token's scopes do not include {needed}, which this call needs.")
+        }
+        _ => format!(
+            "This call needs {needed}, which a token acting as {} cannot hold.",
+            role.label()
+        ),
+    };
+    ApiError::InsufficientScope {
+        needed: Some(needed.to_string()),
+        message,
+    }
+}
+
 /// How often one instance notes the same (token, address) pair, and records the same refusal.
 const NOTE_EVERY: Duration = Duration::from_secs(60);
 
-/// A request authenticated by a personal token.
+/// A request authenticated by a personal token, whatever its scopes: for the routes any token
+/// may call (`/me`, `/tokens/self`). Every other route takes `Allowed`.
 pub struct ApiCaller(pub Caller);
 
 impl FromRequest for ApiCaller {

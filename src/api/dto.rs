@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::Role;
+use crate::domain::scopes::Access;
 use crate::domain::status::TokenStatus;
 use crate::domain::tokens::TokenRecord;
 
@@ -84,6 +85,16 @@ pub struct TokenDto {
     pub status: StatusDto,
     /// The ranges the token may be used from; empty: anywhere.
     pub allowed_ips: Vec<String>,
+    /// What the token may reach, as `RESOURCE:read` or `RESOURCE:write`; null: full access
+    /// (everything its role allows).
+    pub scopes: Option<Vec<String>>,
+}
+
+/// The scopes as the API writes them: null for full access.
+fn scopes_of(access: &Access) -> Option<Vec<String>> {
+    access
+        .scopes()
+        .map(|scopes| scopes.iter().map(ToString::to_string).collect())
 }
 
 impl TokenDto {
@@ -105,6 +116,7 @@ impl TokenDto {
             deleted_at: token.deleted_at.map(rfc3339),
             status: token.status_at(now).into(),
             allowed_ips: token.allowed_ips.ranges(),
+            scopes: scopes_of(&token.access),
         }
     }
 }
@@ -138,6 +150,8 @@ pub struct ListTokensQuery {
     pub status: Option<String>,
     /// Part of the name, any case.
     pub q: Option<String>,
+    /// A resource (`tokens`, a service's name): only tokens that reach it.
+    pub scope: Option<String>,
     /// From 1.
     #[param(minimum = 1)]
     pub page: Option<i64>,
@@ -169,6 +183,20 @@ pub struct CreateTokenRequest {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub allowed_ips: Vec<String>,
+    /// What the token may reach: `RESOURCE:read` or `RESOURCE:write` for `tokens`, `users`,
+    /// `audit`, `introspect` or one of the account's services, each within the role's ceiling.
+    /// Absent or null: full access (everything the role allows).
+    #[schema(max_items = 64)]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// A field that may be absent (`None`), null (`Some(None)`) or a value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -181,6 +209,10 @@ pub struct RegenerateRequest {
     /// A new allowlist (addresses and CIDR ranges); absent: the old token's is kept.
     #[schema(max_items = 20)]
     pub allowed_ips: Option<Vec<String>>,
+    /// New scopes for the successor; absent: the old token's are kept; null: full access.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, max_items = 64)]
+    pub scopes: Option<Option<Vec<String>>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -214,6 +246,8 @@ pub struct CallerTokenDto {
     pub effective_role: RoleDto,
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
+    /// Null: full access.
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -244,7 +278,64 @@ impl MeResponse {
                 role: credential.token_role.into(),
                 effective_role: caller.effective_role.into(),
                 expires_at: credential.expires_at.map(rfc3339),
+                scopes: scopes_of(&credential.access),
             },
         }
     }
+}
+
+/// Filters of `GET /api/v1/audit`, as on the audit page. Unknown values are a 400.
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// A user id: only what they did.
+    pub actor: Option<String>,
+    /// An event kind, such as `token_created`.
+    pub action: Option<String>,
+    /// From 1.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+}
+
+/// One entry of the audit log. Never a secret.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventDto {
+    pub id: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// Absent for events with no signed-in actor (a failed sign-in, the command line).
+    pub actor: Option<IssuerDto>,
+    /// The event kind, such as `token_created`.
+    pub action: String,
+    /// What the event is about: a token's or user's id, a username, a service's name.
+    pub subject: String,
+    pub detail: String,
+    pub ip: Option<String>,
+}
+
+impl AuditEventDto {
+    pub fn new(entry: crate::store::audit::AuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            at: rfc3339(entry.at),
+            actor: entry.actor_id.map(|id| IssuerDto {
+                id,
+                display_name: entry.actor.unwrap_or_default(),
+            }),
+            action: entry.kind,
+            subject: entry.subject,
+            detail: entry.detail,
+            ip: entry.ip,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditListResponse {
+    pub events: Vec<AuditEventDto>,
+    pub page: i64,
+    pub per_page: i64,
+    /// Events matching the filters, over all pages.
+    pub total: i64,
 }

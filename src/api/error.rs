@@ -16,8 +16,13 @@ pub enum ApiError {
     /// Missing, malformed, unknown, expired or deleted token.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
-    #[error("insufficient scope: {0}")]
-    InsufficientScope(String),
+    /// The token's scopes or role do not reach this call; `needed` is the scope it would take
+    /// (none where no scope would do, such as acting on a token of a higher role).
+    #[error("insufficient scope: {message}")]
+    InsufficientScope {
+        needed: Option<String>,
+        message: String,
+    },
     /// The token's allowlist does not include the client's address.
     #[error("address not allowed")]
     IpNotAllowed,
@@ -35,6 +40,10 @@ pub enum ApiError {
     MethodNotAllowed(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Scopes that are unknown, malformed or above the role's ceiling: 400 `invalid_scope`, as
+    /// OAuth 2.0 (RFC 6749 §5.2) answers a token request for such scopes.
+    #[error("invalid scope: {0}")]
+    InvalidScope(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("unprocessable: {message}")]
@@ -54,12 +63,13 @@ pub enum ApiError {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `invalid_token`, `insufficient_scope`, `ip_not_allowed`, `not_found`,
-    /// `method_not_allowed`, `bad_request`, `conflict`, `invalid_field`, `too_many_requests`,
+    /// `method_not_allowed`, `bad_request`, `invalid_scope`, `conflict`, `invalid_field`,
+    /// `too_many_requests`,
     /// `invalid_signature`, `payload_too_large`, `unavailable`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a person.
     pub message: String,
-    /// The request field at fault, for `invalid_field`.
+    /// The request field at fault, for `invalid_field` and `invalid_scope`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
 }
@@ -82,6 +92,9 @@ impl From<Refusal> for ApiError {
         match refusal {
             Refusal::NotFound => Self::NotFound,
             Refusal::Invalid(errors) => match errors.into_iter().next() {
+                Some(error) if matches!(error.field, "scopes" | "access") => {
+                    Self::InvalidScope(error.message)
+                }
                 Some(error) => Self::Invalid {
                     field: match error.field {
                         "expires_in" => "expires_in_days",
@@ -91,7 +104,10 @@ impl From<Refusal> for ApiError {
                 },
                 None => Self::BadRequest("The token was refused.".into()),
             },
-            Refusal::AboveYourRole { .. } => Self::InsufficientScope(message),
+            Refusal::AboveYourRole { .. } => Self::InsufficientScope {
+                needed: None,
+                message,
+            },
             Refusal::LimitReached { .. }
             | Refusal::Deleted { .. }
             | Refusal::AlreadyDeleted { .. }
@@ -104,7 +120,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::IpNotAllowed => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::BadSignature(_) => StatusCode::UNAUTHORIZED,
@@ -112,7 +128,7 @@ impl ResponseError for ApiError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::InvalidScope(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,7 +138,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (error, message, field) = match self {
             Self::InvalidToken(message) => ("invalid_token", (*message).to_owned(), None),
-            Self::InsufficientScope(message) => ("insufficient_scope", message.clone(), None),
+            Self::InsufficientScope { message, .. } => {
+                ("insufficient_scope", message.clone(), None)
+            }
             Self::IpNotAllowed => (
                 "ip_not_allowed",
                 "This token may not be used from your address.".to_owned(),
@@ -150,6 +168,7 @@ impl ResponseError for ApiError {
                 None,
             ),
             Self::BadRequest(message) => ("bad_request", message.clone(), None),
+            Self::InvalidScope(message) => ("invalid_scope", message.clone(), Some("scopes")),
             Self::Conflict(message) => ("conflict", message.clone(), None),
             Self::Invalid { field, message } => ("invalid_field", message.clone(), Some(*field)),
             Self::Unavailable(cause) => {
@@ -175,9 +194,14 @@ impl ResponseError for ApiError {
             Self::InvalidToken(_) => {
                 response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
             }
-            Self::InsufficientScope(_) => {
+            Self::InsufficientScope { needed, .. } => {
                 crate::metrics::METRICS.bearer(crate::metrics::BearerOutcome::Forbidden);
-                response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="insufficient_scope""#));
+                // RFC 6750 §3: the scope the call needs, so a client can ask for the right token.
+                let challenge = match needed {
+                    Some(scope) => format!(r#"Bearer error="insufficient_scope", scope="{scope}""#),
+                    None => r#"Bearer error="insufficient_scope""#.to_owned(),
+                };
+                response.insert_header((WWW_AUTHENTICATE, challenge));
             }
             Self::MethodNotAllowed(allow) => {
                 response.insert_header((actix_web::http::header::ALLOW, *allow));

@@ -2,6 +2,7 @@
 //! store call, and answer; errors go through `ApiError` only. May import `auth`, `store`,
 //! `domain` and `state`; never `web` or `app`.
 
+pub mod audit;
 pub mod caller;
 pub mod dto;
 pub mod error;
@@ -26,13 +27,19 @@ use error::ApiError;
         me::me,
         tokens::list_tokens,
         tokens::create_token,
+        tokens::token_self,
         tokens::delete_token,
-        tokens::change_suspension,
+        tokens::suspend_token,
+        tokens::resume_token,
         tokens::regenerate_token,
+        audit::list_audit,
         secret_scanning::report
     ),
     modifiers(&BearerAuth),
-    tags((name = "tokens", description = "Personal tokens"))
+    tags(
+        (name = "tokens", description = "Personal tokens"),
+        (name = "audit", description = "The account's audit log")
+    )
 )]
 pub struct ApiDoc;
 
@@ -79,21 +86,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .post(tokens::create_token)
                     .default_service(web::to(not_allowed("GET, POST"))),
             )
+            // Before `/tokens/{id}`, which would take `self` for an id.
+            .service(
+                web::resource("/tokens/self")
+                    .get(tokens::token_self)
+                    .default_service(web::to(not_allowed("GET"))),
+            )
             .service(
                 web::resource("/tokens/{id}")
                     .delete(tokens::delete_token)
                     .default_service(web::to(not_allowed("DELETE"))),
             )
-            // Regenerate first: the suspend/resume resource below matches any last segment.
             .service(
                 web::resource("/tokens/{id}/regenerate")
                     .post(tokens::regenerate_token)
                     .default_service(web::to(not_allowed("POST"))),
             )
             .service(
-                web::resource("/tokens/{id}/{action}")
-                    .post(tokens::change_suspension)
+                web::resource("/tokens/{id}/suspend")
+                    .post(tokens::suspend_token)
                     .default_service(web::to(not_allowed("POST"))),
+            )
+            .service(
+                web::resource("/tokens/{id}/resume")
+                    .post(tokens::resume_token)
+                    .default_service(web::to(not_allowed("POST"))),
+            )
+            .service(
+                web::resource("/audit")
+                    .get(audit::list_audit)
+                    .default_service(web::to(not_allowed("GET"))),
             )
             .service(
                 web::resource("/secret-scanning")

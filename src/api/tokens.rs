@@ -4,7 +4,7 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 
-use super::caller::ApiCaller;
+use super::caller::{Allowed, ApiCaller, TokensRead, TokensWrite};
 use super::dto::{
     CreateTokenRequest, CreatedTokenResponse, ListTokensQuery, RegenerateRequest, TokenDto,
     TokenListResponse,
@@ -14,11 +14,12 @@ use crate::auth::client_ip;
 use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::Caller;
 use crate::domain::expiry::ExpiryChoice;
+use crate::domain::scopes::{Access, Resource};
 use crate::domain::secret::PlainToken;
 use crate::domain::status::StatusFilter;
 use crate::domain::tokens::{
     self as token_rules, NewTokenInput, NewTokenRequest, Refusal, Regeneration, TOKENS_PER_PAGE,
-    TokenFilter, every_error, name_search,
+    TokenFilter, Visibility, every_error, name_search,
 };
 use crate::domain::{DomainError, Role, TokenId, UserId};
 use crate::state::AppState;
@@ -29,18 +30,6 @@ use crate::store::tokens;
 /// while the credential check is still under way.)
 fn path_id<T>(path: Option<Path<T>>) -> Result<T, ApiError> {
     path.map(Path::into_inner).ok_or(ApiError::NotFound)
-}
-
-fn require(caller: &Caller, needed: Role) -> Result<(), ApiError> {
-    if caller.may(needed) {
-        Ok(())
-    } else {
-        Err(ApiError::InsufficientScope(format!(
-            "This token's role ({}) may not do this; it needs {} or higher.",
-            caller.effective_role.as_str(),
-            needed.as_str()
-        )))
-    }
 }
 
 impl ListTokensQuery {
@@ -63,11 +52,16 @@ impl ListTokensQuery {
         if page < 1 {
             return Err(ApiError::BadRequest("`page` counts from 1.".into()));
         }
+        let reaches = match self.scope.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(Resource::parse(raw).ok_or_else(|| bad("scope", raw))?),
+        };
         let filter = TokenFilter {
             issuer,
             role,
             status,
             name_contains: name_search(self.q.as_deref().unwrap_or_default()),
+            reaches,
         };
         Ok((filter, page))
     }
@@ -80,7 +74,7 @@ impl ListTokensQuery {
     path = "/api/v1/tokens",
     tag = "tokens",
     params(ListTokensQuery),
-    security(("bearer" = [])),
+    security(("bearer" = ["tokens:read"])),
     responses(
         (status = 200, description = "One page of tokens", body = TokenListResponse),
         (status = 400, description = "An unknown filter value", body = ErrorBody),
@@ -89,7 +83,7 @@ impl ListTokensQuery {
 )]
 pub async fn list_tokens(
     state: Data<AppState>,
-    ApiCaller(caller): ApiCaller,
+    Allowed(caller, _): Allowed<TokensRead>,
     query: Query<ListTokensQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, page) = query.parse()?;
@@ -150,12 +144,12 @@ impl CreateTokenRequest {
     path = "/api/v1/tokens",
     tag = "tokens",
     request_body = CreateTokenRequest,
-    security(("bearer" = [])),
+    security(("bearer" = ["tokens:write"])),
     responses(
         (status = 201, description = "Created; `token` is shown only in this answer", body = CreatedTokenResponse),
         (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
-        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or its role is too low", body = ErrorBody),
         (status = 409, description = "The account's token limit is reached", body = ErrorBody),
         (status = 422, description = "A field breaks a rule", body = ErrorBody),
     )
@@ -163,16 +157,21 @@ impl CreateTokenRequest {
 pub async fn create_token(
     req: HttpRequest,
     state: Data<AppState>,
-    ApiCaller(caller): ApiCaller,
+    Allowed(caller, _): Allowed<TokensWrite>,
     body: Json<CreateTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&caller, Role::Engineer)?;
+    let (access, scopes) = match &body.scopes {
+        None => ("full", Vec::new()),
+        Some(scopes) => ("scoped", scopes.clone()),
+    };
     let input = NewTokenInput {
         expiry: body.expiry(),
         name: body.name.clone(),
         description: body.description.clone(),
         role: role_of(body.role).as_str().to_owned(),
         allowed_ips: body.allowed_ips.join(","),
+        access: access.to_owned(),
+        scopes,
     };
     let creator = caller.acting_user();
     let now = state.now();
@@ -225,11 +224,11 @@ fn role_of(role: super::dto::RoleDto) -> Role {
     path = "/api/v1/tokens/{id}",
     tag = "tokens",
     params(("id" = String, Path, description = "The token's id")),
-    security(("bearer" = [])),
+    security(("bearer" = ["tokens:write"])),
     responses(
         (status = 200, description = "Deleted", body = TokenDto),
         (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
-        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or its role is too low", body = ErrorBody),
         (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
         (status = 409, description = "Already deleted", body = ErrorBody),
     )
@@ -237,10 +236,9 @@ fn role_of(role: super::dto::RoleDto) -> Role {
 pub async fn delete_token(
     req: HttpRequest,
     state: Data<AppState>,
-    ApiCaller(caller): ApiCaller,
+    Allowed(caller, _): Allowed<TokensWrite>,
     id: Option<Path<TokenId>>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&caller, Role::Engineer)?;
     let (id, actor, ip, now) = (
         path_id(id)?,
         caller.acting_user(),
@@ -254,41 +252,61 @@ pub async fn delete_token(
     Ok(HttpResponse::Ok().json(TokenDto::new(&deleted, now)))
 }
 
-/// Suspends a token (`suspend`: refused with 401 at once, until resumed; its expiry clock keeps
-/// running) or resumes it (`resume`).
+/// Suspends a token: refused with 401 at once, until resumed; its expiry clock keeps running.
 #[utoipa::path(
     post,
-    path = "/api/v1/tokens/{id}/{action}",
+    path = "/api/v1/tokens/{id}/suspend",
     tag = "tokens",
-    params(
-        ("id" = String, Path, description = "The token's id"),
-        ("action" = String, Path, description = "`suspend` or `resume`"),
-    ),
-    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The token's id")),
+    security(("bearer" = ["tokens:write"])),
     responses(
-        (status = 200, description = "Suspended or resumed (or already so)", body = TokenDto),
+        (status = 200, description = "Suspended (or already so)", body = TokenDto),
         (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
-        (status = 403, description = "A read_only token", body = ErrorBody),
-        (status = 404, description = "No such token, or not one the caller may see, or another action", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or its role is too low", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
         (status = 409, description = "Deleted or expired", body = ErrorBody),
     )
 )]
-pub async fn change_suspension(
+pub async fn suspend_token(
     req: HttpRequest,
     state: Data<AppState>,
-    ApiCaller(caller): ApiCaller,
-    path: Path<(String, String)>,
+    Allowed(caller, _): Allowed<TokensWrite>,
+    id: Option<Path<TokenId>>,
 ) -> Result<HttpResponse, ApiError> {
-    // The action decides whether the path exists at all, so it comes before the role check;
-    // the id, like every path id, after it.
-    let (raw_id, action) = path.into_inner();
-    let suspend = match action.as_str() {
-        "suspend" => true,
-        "resume" => false,
-        _ => return Err(ApiError::NotFound),
-    };
-    require(&caller, Role::Engineer)?;
-    let id = TokenId::try_from(raw_id).map_err(|_| ApiError::NotFound)?;
+    change_suspension(req, state, caller, path_id(id)?, true).await
+}
+
+/// Resumes a suspended token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens/{id}/resume",
+    tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    security(("bearer" = ["tokens:write"])),
+    responses(
+        (status = 200, description = "Resumed (or already active)", body = TokenDto),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or its role is too low", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+        (status = 409, description = "Deleted or expired", body = ErrorBody),
+    )
+)]
+pub async fn resume_token(
+    req: HttpRequest,
+    state: Data<AppState>,
+    Allowed(caller, _): Allowed<TokensWrite>,
+    id: Option<Path<TokenId>>,
+) -> Result<HttpResponse, ApiError> {
+    change_suspension(req, state, caller, path_id(id)?, false).await
+}
+
+async fn change_suspension(
+    req: HttpRequest,
+    state: Data<AppState>,
+    caller: Caller,
+    id: TokenId,
+    suspend: bool,
+) -> Result<HttpResponse, ApiError> {
     let (actor, ip, now) = (caller.acting_user(), client_ip(&req), state.now());
     let (token, _changed) = state
         .store
@@ -305,12 +323,12 @@ pub async fn change_suspension(
     tag = "tokens",
     params(("id" = String, Path, description = "The token's id")),
     request_body = RegenerateRequest,
-    security(("bearer" = [])),
+    security(("bearer" = ["tokens:write"])),
     responses(
         (status = 201, description = "The new token; `token` is shown only in this answer", body = CreatedTokenResponse),
         (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
-        (status = 403, description = "A read_only token", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope, or its role is too low", body = ErrorBody),
         (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
         (status = 409, description = "Deleted, or the account's limit is reached", body = ErrorBody),
         (status = 422, description = "A field breaks a rule", body = ErrorBody),
@@ -319,11 +337,10 @@ pub async fn change_suspension(
 pub async fn regenerate_token(
     req: HttpRequest,
     state: Data<AppState>,
-    ApiCaller(caller): ApiCaller,
+    Allowed(caller, _): Allowed<TokensWrite>,
     id: Option<Path<TokenId>>,
     body: Json<RegenerateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require(&caller, Role::Engineer)?;
     let id = path_id(id)?;
     let overlap = token_rules::overlap(&body.overlap_hours.to_string()).map_err(|error| {
         ApiError::Invalid {
@@ -337,9 +354,20 @@ pub async fn regenerate_token(
             Some(IpAllowlist::parse(&list.join(",")).map_err(|e| Refusal::Invalid(vec![e]))?)
         }
     };
+    // The successor keeps the old token's role, so its scopes are checked against that role in
+    // the plan; here only their shape, within the caller's own ceiling.
+    let access = match &body.scopes {
+        None => None,
+        Some(None) => Some(Access::Full),
+        Some(Some(scopes)) => Some(
+            Access::parse_scopes(scopes.iter().map(String::as_str), caller.effective_role)
+                .map_err(|e| Refusal::Invalid(vec![e]))?,
+        ),
+    };
     let how = Regeneration {
         allowed_ips,
         overlap,
+        access,
     };
     let (actor, ip, now) = (caller.acting_user(), client_ip(&req), state.now());
     let secret = PlainToken::generate();
@@ -352,4 +380,29 @@ pub async fn regenerate_token(
         })
         .await?;
     Ok(new_secret(&secret, &outcome?, now))
+}
+
+/// The calling token itself, as the list shows it. Any token may read itself.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens/self",
+    tag = "tokens",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The calling token", body = TokenDto),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
+    )
+)]
+pub async fn token_self(
+    state: Data<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<HttpResponse, ApiError> {
+    let visibility = Visibility::Account(caller.credential.issuer.account_id.clone());
+    let (id, now) = (caller.credential.token_id.clone(), state.now());
+    let token = state
+        .store
+        .run(move |conn| tokens::find_token(conn, &visibility, &id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(TokenDto::new(&token, now)))
 }

@@ -19,10 +19,12 @@ pub enum AuditKind {
     UserReactivated,
     PasswordChanged,
     PolicyChanged,
+    ServiceAdded,
+    ServiceDeleted,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 15] = [
+    pub const ALL: [AuditKind; 17] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::TokenCreated,
@@ -38,6 +40,8 @@ impl AuditKind {
         AuditKind::UserReactivated,
         AuditKind::PasswordChanged,
         AuditKind::PolicyChanged,
+        AuditKind::ServiceAdded,
+        AuditKind::ServiceDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,8 @@ impl AuditKind {
             AuditKind::UserReactivated => "user_reactivated",
             AuditKind::PasswordChanged => "password_changed",
             AuditKind::PolicyChanged => "policy_changed",
+            AuditKind::ServiceAdded => "service_added",
+            AuditKind::ServiceDeleted => "service_deleted",
         }
     }
 
@@ -77,6 +83,8 @@ impl AuditKind {
             AuditKind::UserReactivated => "User reactivated",
             AuditKind::PasswordChanged => "Password changed",
             AuditKind::PolicyChanged => "Policy changed",
+            AuditKind::ServiceAdded => "Service added",
+            AuditKind::ServiceDeleted => "Service deleted",
         }
     }
 

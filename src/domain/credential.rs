@@ -5,6 +5,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use std::net::IpAddr;
 
 use super::allowlist::IpAllowlist;
+use super::scopes::{Access, Scope};
 use super::status::{TokenStatus, status_at};
 use super::tokens::Visibility;
 use super::{Role, TokenId, User};
@@ -25,6 +26,7 @@ pub struct Credential {
     /// The address of the last recorded use: a request from it cannot be a new address.
     pub last_used_ip: Option<String>,
     pub allowed_ips: IpAllowlist,
+    pub access: Access,
     pub issuer: User,
 }
 
@@ -90,8 +92,10 @@ impl Caller {
         Visibility::of(&self.acting_user())
     }
 
-    pub fn may(&self, needed: Role) -> bool {
-        self.effective_role >= needed
+    /// Whether this call may do what `needed` names: the token's access within its effective
+    /// role (its own role and its issuer's current one, the lower).
+    pub fn may(&self, needed: &Scope) -> bool {
+        self.credential.access.grants(needed, self.effective_role)
     }
 }
 
@@ -110,6 +114,7 @@ mod tests {
             last_used_at: None,
             last_used_ip: None,
             allowed_ips: IpAllowlist::default(),
+            access: Access::Full,
             issuer: User::sample(issuer_role),
         }
     }
@@ -121,7 +126,11 @@ mod tests {
             .authorize(now, None)
             .unwrap();
         assert_eq!(demoted.effective_role, Role::ReadOnly);
-        assert!(!demoted.may(Role::Engineer));
+        let tokens_write = Scope::new(
+            crate::domain::scopes::Resource::TOKENS,
+            crate::domain::scopes::Level::Write,
+        );
+        assert!(!demoted.may(&tokens_write));
         let narrow = credential(Role::ReadOnly, Role::Admin)
             .authorize(now, None)
             .unwrap();

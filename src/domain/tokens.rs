@@ -9,6 +9,7 @@ use super::audit::AuditKind;
 use super::expiry::{self, ExpiryChoice};
 use super::name::{TokenDescription, TokenName};
 use super::policy::TokenPolicy;
+use super::scopes::{Access, Resource};
 use super::status::{StatusDates, StatusFilter, StatusWord, TokenStatus, status_at};
 use super::{AccountId, DomainError, Role, TokenId, User, UserId};
 
@@ -49,6 +50,8 @@ pub struct TokenFilter {
     pub role: Option<Role>,
     pub status: StatusFilter,
     pub name_contains: Option<String>,
+    /// Only tokens that reach this resource (full tokens reach every one).
+    pub reaches: Option<Resource>,
 }
 
 /// The name search as typed, made safe to match: trimmed, control characters dropped (Postgres
@@ -102,6 +105,9 @@ pub struct NewTokenInput {
     pub role: String,
     /// Addresses and CIDR ranges the token may be used from; blank: anywhere.
     pub allowed_ips: String,
+    /// `full` or `scoped` (blank: full), and for scoped the chosen `RESOURCE:LEVEL`s.
+    pub access: String,
+    pub scopes: Vec<String>,
 }
 
 /// A new token as asked for, every field parsed: what remains to decide needs the account (its
@@ -113,6 +119,7 @@ pub struct NewTokenRequest {
     pub expiry: ExpiryChoice,
     pub role: Role,
     pub allowed_ips: IpAllowlist,
+    pub access: Access,
 }
 
 impl NewTokenRequest {
@@ -131,20 +138,30 @@ impl NewTokenRequest {
             .and_then(|choice| choice.check_ahead_of(now));
         let role = role_within_ceiling(&input.role, creator);
         let allowed_ips = IpAllowlist::parse(&input.allowed_ips);
-        match (name, description, expiry, role, allowed_ips) {
-            (Ok(name), Ok(description), Ok(expiry), Ok(role), Ok(allowed_ips)) => Ok(Self {
-                name,
-                description,
-                expiry,
-                role,
-                allowed_ips,
-            }),
-            (name, description, expiry, role, allowed_ips) => Err([
+        // The ceiling is the new token's role's; with no valid role there is none to check.
+        let access = Access::parse(
+            &input.access,
+            &input.scopes,
+            *role.as_ref().unwrap_or(&creator),
+        );
+        match (name, description, expiry, role, allowed_ips, access) {
+            (Ok(name), Ok(description), Ok(expiry), Ok(role), Ok(allowed_ips), Ok(access)) => {
+                Ok(Self {
+                    name,
+                    description,
+                    expiry,
+                    role,
+                    allowed_ips,
+                    access,
+                })
+            }
+            (name, description, expiry, role, allowed_ips, access) => Err([
                 name.err(),
                 description.err(),
                 expiry.err(),
                 role.err(),
                 allowed_ips.err(),
+                access.err(),
             ]
             .into_iter()
             .flatten()
@@ -154,12 +171,14 @@ impl NewTokenRequest {
 }
 
 /// The add form's fields in the order it shows them, and errors are reported in.
-const FIELD_ORDER: [&str; 6] = [
+const FIELD_ORDER: [&str; 8] = [
     "name",
     "description",
     "expires_in",
     "expires_at",
     "role",
+    "access",
+    "scopes",
     "allowed_ips",
 ];
 
@@ -190,6 +209,7 @@ pub struct NewToken {
     pub role: Role,
     pub expires_at: Option<NaiveDateTime>,
     pub allowed_ips: IpAllowlist,
+    pub access: Access,
 }
 
 /// Why a token action was refused. Pages and the API take the words from `message`, so they
@@ -273,27 +293,39 @@ pub struct AuditNote {
     pub detail: String,
 }
 
-/// A new token for `request`, given the account's policy, its live tokens (counted at least to
-/// the limit) and whether the issuer already has a token holding this name.
+/// The facts of the account a create or regenerate is decided on, read under its lock.
+pub struct AccountFacts<'a> {
+    pub policy: &'a TokenPolicy,
+    /// Live tokens, counted at least to the limit (where the plan needs them).
+    pub live: i64,
+    /// The account's services, which scopes may name.
+    pub services: &'a [Resource],
+}
+
+/// A new token for `request`, given the account's facts and whether the issuer already has a
+/// token holding this name.
 pub fn plan_create(
     request: &NewTokenRequest,
-    policy: &TokenPolicy,
-    live: i64,
+    account: &AccountFacts<'_>,
     name_is_held: bool,
     now: NaiveDateTime,
 ) -> Result<CreatePlan, Refusal> {
     let expires_at = request
         .expiry
-        .resolve(now, policy)
+        .resolve(now, account.policy)
         .map_err(|e| Refusal::Invalid(vec![e]))?;
     if name_is_held {
         return Err(Refusal::Invalid(vec![name_taken()]));
     }
-    within_limit(policy, live)?;
+    request
+        .access
+        .unknown_services(account.services)
+        .map_err(|e| Refusal::Invalid(vec![e]))?;
+    within_limit(account.policy, account.live)?;
     Ok(CreatePlan {
         audit: AuditNote {
             kind: AuditKind::TokenCreated,
-            detail: request.name.as_str().to_owned(),
+            detail: with_access(request.name.as_str(), &request.access),
         },
         token: NewToken {
             name: request.name.clone(),
@@ -301,8 +333,17 @@ pub fn plan_create(
             role: request.role,
             expires_at,
             allowed_ips: request.allowed_ips.clone(),
+            access: request.access.clone(),
         },
     })
+}
+
+/// An audit detail naming a token and what it may reach.
+fn with_access(name: &str, access: &Access) -> String {
+    match access {
+        Access::Full => format!("{name} (full access)"),
+        Access::Scoped(_) => format!("{name} (scopes: {})", access.summary()),
+    }
 }
 
 /// How a regenerate goes: the new allowlist (`None` keeps the old one) and the overlap during
@@ -311,6 +352,8 @@ pub fn plan_create(
 pub struct Regeneration {
     pub allowed_ips: Option<IpAllowlist>,
     pub overlap: TimeDelta,
+    /// The successor's access; `None` keeps the old token's.
+    pub access: Option<Access>,
 }
 
 /// What the store writes for a regenerate.
@@ -337,11 +380,11 @@ pub fn regenerate_adds_a_live_token(old: &TokenRecord, now: NaiveDateTime) -> bo
 pub fn plan_regenerate(
     old: &TokenRecord,
     actor_role: Role,
-    policy: &TokenPolicy,
-    live: i64,
+    account: &AccountFacts<'_>,
     how: &Regeneration,
     now: NaiveDateTime,
 ) -> Result<RegeneratePlan, Refusal> {
+    let (policy, live) = (account.policy, account.live);
     // A secret already on its way out is not regenerated again: its replacement is.
     let dates = old.dates();
     if !StatusWord::NotDeleted.holds(&dates, now) || StatusWord::Retiring.holds(&dates, now) {
@@ -353,18 +396,27 @@ pub fn plan_regenerate(
     if regenerate_adds_a_live_token(old, now) {
         within_limit(policy, live)?;
     }
+    let access = how.access.clone().unwrap_or_else(|| old.access.clone());
+    access
+        .check_within(old.role)
+        .and_then(|()| access.unknown_services(account.services))
+        .map_err(|e| Refusal::Invalid(vec![e]))?;
     let old_ends = (now + how.overlap.max(TimeDelta::zero()))
         .min(old.expires_at.unwrap_or(NaiveDateTime::MAX))
         .max(now);
+    let scopes = match &access {
+        Access::Full => "full access".to_owned(),
+        Access::Scoped(_) => format!("scopes: {}", access.summary()),
+    };
     let detail = if old_ends > now {
         format!(
-            "{} (replaces {}, which works until {})",
+            "{} (replaces {}, which works until {}; {scopes})",
             old.name,
             old.id,
             old_ends.format("%Y-%m-%d %H:%M UTC")
         )
     } else {
-        format!("{} (replaces {})", old.name, old.id)
+        format!("{} (replaces {}; {scopes})", old.name, old.id)
     };
     Ok(RegeneratePlan {
         token: NewToken {
@@ -376,6 +428,7 @@ pub fn plan_regenerate(
                 .allowed_ips
                 .clone()
                 .unwrap_or_else(|| old.allowed_ips.clone()),
+            access,
         },
         old_ends,
         audit: AuditNote {
@@ -498,6 +551,7 @@ pub struct TokenRecord {
     /// Why it was deleted when nobody deleted it by hand (a secret-scanning report).
     pub deleted_reason: Option<String>,
     pub allowed_ips: IpAllowlist,
+    pub access: Access,
 }
 
 impl TokenRecord {
@@ -527,6 +581,14 @@ impl TokenRecord {
 mod tests {
     use super::*;
 
+    fn facts(policy: &TokenPolicy, live: i64) -> AccountFacts<'_> {
+        AccountFacts {
+            policy,
+            live,
+            services: &[],
+        }
+    }
+
     fn input(name: &str, role: &str) -> NewTokenInput {
         NewTokenInput {
             name: name.into(),
@@ -534,6 +596,8 @@ mod tests {
             expiry: ExpiryChoice::parse("30", ""),
             role: role.into(),
             allowed_ips: String::new(),
+            access: String::new(),
+            scopes: Vec::new(),
         }
     }
 
@@ -575,12 +639,21 @@ mod tests {
             expiry: ExpiryChoice::parse("custom", "2001-01-01"),
             role: "root".into(),
             allowed_ips: "10.0.0.0/99".into(),
+            access: "scoped".into(),
+            scopes: vec!["tokens:fly".into()],
         };
         let errors = NewTokenRequest::parse(&bad, Role::Admin, now).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            ["name", "description", "expires_at", "role", "allowed_ips"]
+            [
+                "name",
+                "description",
+                "expires_at",
+                "role",
+                "allowed_ips",
+                "scopes"
+            ]
         );
     }
 
@@ -603,6 +676,7 @@ mod tests {
             deleted_by_name: None,
             deleted_reason: None,
             allowed_ips: IpAllowlist::default(),
+            access: Access::Full,
         }
     }
 
@@ -613,6 +687,7 @@ mod tests {
             expiry,
             role: Role::Engineer,
             allowed_ips: IpAllowlist::default(),
+            access: Access::Full,
         }
     }
 
@@ -644,22 +719,40 @@ mod tests {
             max_tokens: 2,
             ..TokenPolicy::default()
         };
-        let ok = plan_create(&request(ExpiryChoice::Days(30)), &policy, 1, false, now).unwrap();
+        let ok = plan_create(
+            &request(ExpiryChoice::Days(30)),
+            &facts(&policy, 1),
+            false,
+            now,
+        )
+        .unwrap();
         assert_eq!(ok.token.expires_at, Some(now + TimeDelta::days(30)));
         assert_eq!(ok.audit.kind, AuditKind::TokenCreated);
         assert_eq!(
-            plan_create(&request(ExpiryChoice::Days(30)), &policy, 2, false, now).unwrap_err(),
+            plan_create(
+                &request(ExpiryChoice::Days(30)),
+                &facts(&policy, 2),
+                false,
+                now
+            )
+            .unwrap_err(),
             Refusal::LimitReached { max: 2 }
         );
-        let Err(Refusal::Invalid(errors)) =
-            plan_create(&request(ExpiryChoice::Days(30)), &policy, 0, true, now)
-        else {
+        let Err(Refusal::Invalid(errors)) = plan_create(
+            &request(ExpiryChoice::Days(30)),
+            &facts(&policy, 0),
+            true,
+            now,
+        ) else {
             panic!("a held name is refused");
         };
         assert_eq!(errors[0].field, "name");
-        let Err(Refusal::Invalid(errors)) =
-            plan_create(&request(ExpiryChoice::Never), &policy, 0, false, now)
-        else {
+        let Err(Refusal::Invalid(errors)) = plan_create(
+            &request(ExpiryChoice::Never),
+            &facts(&policy, 0),
+            false,
+            now,
+        ) else {
             panic!("never is refused where the policy does not allow it");
         };
         assert_eq!(errors[0].field, "expires_in");
@@ -671,34 +764,36 @@ mod tests {
         let policy = TokenPolicy::default();
         let how = |hours| Regeneration {
             allowed_ips: None,
+            access: None,
             overlap: TimeDelta::hours(hours),
         };
         let token = record(Role::Admin, now);
         assert_eq!(
-            plan_regenerate(&token, Role::Engineer, &policy, 0, &how(0), now).unwrap_err(),
+            plan_regenerate(&token, Role::Engineer, &facts(&policy, 0), &how(0), now).unwrap_err(),
             Refusal::AboveYourRole {
                 name: "deploy".into(),
                 yours: Role::Engineer
             }
         );
-        let plan = plan_regenerate(&token, Role::Admin, &policy, 0, &how(0), now).unwrap();
+        let plan = plan_regenerate(&token, Role::Admin, &facts(&policy, 0), &how(0), now).unwrap();
         assert_eq!(plan.old_ends, now);
         assert_eq!(plan.token.expires_at, Some(now + TimeDelta::days(30)));
-        let plan = plan_regenerate(&token, Role::Admin, &policy, 0, &how(24), now).unwrap();
+        let plan = plan_regenerate(&token, Role::Admin, &facts(&policy, 0), &how(24), now).unwrap();
         assert_eq!(plan.old_ends, now + TimeDelta::hours(24));
         assert!(plan.audit.detail.contains("which works until"));
         let ending = TokenRecord {
             expires_at: Some(now + TimeDelta::hours(2)),
             ..record(Role::Engineer, now)
         };
-        let plan = plan_regenerate(&ending, Role::Engineer, &policy, 0, &how(168), now).unwrap();
+        let plan =
+            plan_regenerate(&ending, Role::Engineer, &facts(&policy, 0), &how(168), now).unwrap();
         assert_eq!(plan.old_ends, now + TimeDelta::hours(2));
         let rotating = TokenRecord {
             deleted_at: Some(now + TimeDelta::hours(1)),
             ..record(Role::Engineer, now)
         };
         assert!(matches!(
-            plan_regenerate(&rotating, Role::Admin, &policy, 0, &how(0), now),
+            plan_regenerate(&rotating, Role::Admin, &facts(&policy, 0), &how(0), now),
             Err(Refusal::Deleted { .. })
         ));
     }
@@ -712,16 +807,17 @@ mod tests {
         };
         let how = Regeneration {
             allowed_ips: None,
+            access: None,
             overlap: TimeDelta::zero(),
         };
         let live = record(Role::Engineer, now);
-        assert!(plan_regenerate(&live, Role::Engineer, &policy, 1, &how, now).is_ok());
+        assert!(plan_regenerate(&live, Role::Engineer, &facts(&policy, 1), &how, now).is_ok());
         let expired = TokenRecord {
             expires_at: Some(now - TimeDelta::days(1)),
             ..live
         };
         assert_eq!(
-            plan_regenerate(&expired, Role::Engineer, &policy, 1, &how, now).unwrap_err(),
+            plan_regenerate(&expired, Role::Engineer, &facts(&policy, 1), &how, now).unwrap_err(),
             Refusal::LimitReached { max: 1 }
         );
     }

@@ -72,7 +72,9 @@ pub struct AuditFilter {
 
 /// One row of the audit page.
 pub struct AuditEntry {
+    pub id: String,
     pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
     /// The acting user's display name; `None` for events with no signed-in actor (a failed
     /// sign-in, a command-line action).
     pub actor: Option<String>,
@@ -89,7 +91,9 @@ pub struct AuditPage {
 }
 
 type EventRow = (
+    String,
     NaiveDateTime,
+    Option<String>,
     Option<String>,
     String,
     String,
@@ -124,7 +128,9 @@ pub fn list_events(
     let matching = filtered().count().get_result(conn)?;
     let rows: Vec<EventRow> = filtered()
         .select((
+            audit_events::id,
             audit_events::created_at,
+            audit_events::actor_id,
             users::display_name.nullable(),
             audit_events::kind,
             audit_events::subject,
@@ -137,14 +143,18 @@ pub fn list_events(
         .load(conn)?;
     let entries = rows
         .into_iter()
-        .map(|(at, actor, kind, subject, detail, ip)| AuditEntry {
-            at,
-            actor,
-            kind,
-            subject,
-            detail,
-            ip,
-        })
+        .map(
+            |(id, at, actor_id, actor, kind, subject, detail, ip)| AuditEntry {
+                id,
+                at,
+                actor_id,
+                actor,
+                kind,
+                subject,
+                detail,
+                ip,
+            },
+        )
         .collect();
     Ok(AuditPage { entries, matching })
 }

@@ -13,6 +13,7 @@ pub mod notices;
 pub mod rows;
 pub mod schema;
 pub mod server_keys;
+pub mod services;
 pub mod status_sql;
 pub mod tls;
 pub mod tokens;

@@ -67,6 +67,7 @@ pub struct TokenRow {
     pub deleted_reason: Option<String>,
     pub suspended_at: Option<NaiveDateTime>,
     pub replaced_by: Option<String>,
+    pub scopes: Option<String>,
 }
 
 pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {

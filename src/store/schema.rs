@@ -57,6 +57,17 @@ diesel::table! {
         deleted_reason -> Nullable<Text>,
         suspended_at -> Nullable<Timestamp>,
         replaced_by -> Nullable<Text>,
+        scopes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    services (account_id, name) {
+        account_id -> Text,
+        name -> Text,
+        description -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -135,4 +146,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_addresses,
     token_activity,
     server_secrets,
+    services,
 );

@@ -53,21 +53,43 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let form = web::Form::<WithCsrf<T>>::from_request(req, payload);
+        let pairs = web::Form::<Vec<(String, String)>>::from_request(req, payload);
         Box::pin(async move {
             if !is_form {
                 return Err(WebError::Csrf);
             }
-            let form = form
+            let pairs = pairs
                 .await
                 .map_err(|e| WebError::BadRequest(format!("The form could not be read ({e}).")))?
                 .into_inner();
+            let form: WithCsrf<T> = serde_urlencoded::from_str(&join_repeated(pairs))
+                .map_err(|e| WebError::BadRequest(format!("The form could not be read ({e}).")))?;
             if !session::csrf_matches(&session, &form.csrf_token) {
                 return Err(WebError::Csrf);
             }
             Ok(CsrfForm(form.fields))
         })
     }
+}
+
+/// Fields a form may repeat (product.md §9: one `scopes` per chosen resource). Their values
+/// reach the handler as one field, joined by newlines (no value of theirs holds one); any other
+/// field sent twice is refused, as before.
+const REPEATABLE: [&str; 1] = ["scopes"];
+
+/// The pairs as one form again, each repeatable field's values joined into one value.
+fn join_repeated(pairs: Vec<(String, String)>) -> String {
+    let mut joined: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        match joined.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, held)) if REPEATABLE.contains(&key.as_str()) => {
+                held.push('\n');
+                held.push_str(&value);
+            }
+            _ => joined.push((key, value)),
+        }
+    }
+    serde_urlencoded::to_string(&joined).unwrap_or_default()
 }
 
 /// Renders a page. Dashboard pages show account data, so no cache may keep them.

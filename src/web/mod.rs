@@ -2,6 +2,7 @@
 //! Handlers parse, make one store call, and render; they never touch diesel. May import `auth`,
 //! `store`, `domain` and `state`; never `api` or `app`.
 
+pub mod access_form;
 pub mod activity_chart;
 pub mod admin_gate;
 pub mod assets;
@@ -17,6 +18,7 @@ pub mod login;
 pub mod notifications;
 pub mod paging;
 pub mod policy;
+pub mod services;
 pub mod settings;
 pub mod settings_password;
 pub mod setup;
@@ -119,6 +121,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(from_fn(admin_gate::admin_only))
                 .route(web::get().to(policy::policy_form))
                 .route(web::post().to(policy::save_policy)),
+        )
+        .service(
+            web::scope("/services")
+                .wrap(from_fn(admin_gate::admin_only))
+                .route("", web::get().to(services::services_page))
+                .route("", web::post().to(services::add_service))
+                .route("/{name}/delete", web::post().to(services::delete_service)),
         )
         .service(
             web::resource("/audit")

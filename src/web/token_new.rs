@@ -1,4 +1,5 @@
-//! The add form: name, description, expiry, role up to the creator's own.
+//! The add form: name, description, expiry, role up to the creator's own, and what the token
+//! may reach (full access, or chosen scopes within the role's ceiling).
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -7,6 +8,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::CurrentUser;
+use super::access_form::{AccessField, typed_scopes};
 use super::error::refusal_status;
 use super::forms::{self, Choice, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
@@ -16,10 +18,11 @@ use crate::auth::session;
 use crate::domain::Role;
 use crate::domain::expiry::{self, ExpiryChoice};
 use crate::domain::policy::TokenPolicy;
+use crate::domain::scopes::Resource;
 use crate::domain::secret::PlainToken;
 use crate::domain::tokens::{NewTokenInput, NewTokenRequest, Refusal, every_error};
 use crate::state::AppState;
-use crate::store::tokens;
+use crate::store::{services, tokens};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -30,6 +33,9 @@ pub struct NewTokenForm {
     expires_at: String,
     role: String,
     allowed_ips: String,
+    access: String,
+    /// Every chosen `RESOURCE:LEVEL`, one per line (`CsrfForm` joins the repeated field).
+    scopes: String,
 }
 
 impl From<&NewTokenForm> for NewTokenInput {
@@ -40,6 +46,8 @@ impl From<&NewTokenForm> for NewTokenInput {
             description: form.description.clone(),
             role: form.role.clone(),
             allowed_ips: form.allowed_ips.clone(),
+            access: form.access.clone(),
+            scopes: typed_scopes(&form.scopes),
         }
     }
 }
@@ -54,6 +62,7 @@ struct NewTokenPage {
     allowed_ips: String,
     expiry_choices: Vec<Choice>,
     roles: Vec<Choice>,
+    access: AccessField,
     errors: FieldErrors,
     form_error: Option<String>,
     min_date: String,
@@ -63,15 +72,38 @@ struct NewTokenPage {
 /// Defaults for a blank form: 30 days, and the least-privileged role.
 const DEFAULT_EXPIRES_IN: &str = "30";
 
+/// What the form is drawn from besides what was typed: the account's policy and services.
+struct FormFacts {
+    policy: TokenPolicy,
+    services: Vec<(Resource, String)>,
+}
+
+async fn form_facts(state: &AppState, current: &CurrentUser) -> Result<FormFacts, WebError> {
+    let policy = super::policy::account_policy(state, current).await?;
+    let account = current.user.account_id.clone();
+    let services = state
+        .store
+        .run(move |conn| services::described(conn, &account))
+        .await?;
+    Ok(FormFacts { policy, services })
+}
+
 fn page(
     layout: Layout,
-    policy: &TokenPolicy,
+    facts: &FormFacts,
     creator: Role,
     form: NewTokenForm,
     errors: FieldErrors,
     form_error: Option<String>,
     now: NaiveDateTime,
 ) -> NewTokenPage {
+    let policy = &facts.policy;
+    let access = AccessField::new(
+        creator,
+        &facts.services,
+        form.access == "scoped",
+        &typed_scopes(&form.scopes),
+    );
     let expires_in = if form.expires_in.is_empty() {
         DEFAULT_EXPIRES_IN.to_owned()
     } else {
@@ -91,6 +123,7 @@ fn page(
             creator.grantable(),
             Some(Role::parse(&form.role).unwrap_or(Role::ReadOnly)),
         ),
+        access,
         name: form.name,
         description: form.description,
         expires_at: form.expires_at,
@@ -110,11 +143,11 @@ pub async fn new_token_form(
     state: Data<AppState>,
     current: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
-    let policy = super::policy::account_policy(&state, &current).await?;
+    let facts = form_facts(&state, &current).await?;
     let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
     forms::ok(&page(
         layout,
-        &policy,
+        &facts,
         current.user.role,
         NewTokenForm::default(),
         FieldErrors::default(),
@@ -153,9 +186,9 @@ pub async fn create_token(
             }
         }
     };
-    let policy = super::policy::account_policy(&state, &current).await?;
+    let facts = form_facts(&state, &current).await?;
     let refusal = refusal
-        .unwrap_or_else(|errors| Refusal::Invalid(every_error(errors, &input, &policy, now)));
+        .unwrap_or_else(|errors| Refusal::Invalid(every_error(errors, &input, &facts.policy, now)));
     let (errors, form_error) = match &refusal {
         Refusal::Invalid(found) => (FieldErrors::from(found.clone()), None),
         other => (FieldErrors::default(), Some(other.message())),
@@ -165,7 +198,7 @@ pub async fn create_token(
         refusal_status(&refusal),
         &page(
             layout,
-            &policy,
+            &facts,
             current.user.role,
             form,
             errors,

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::CurrentUser;
+use super::access_form::{AccessField, typed_scopes};
 use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::{self, Layout};
 use super::token_delete::find_visible;
@@ -16,10 +17,11 @@ use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::TokenId;
 use crate::domain::allowlist::IpAllowlist;
+use crate::domain::scopes::Access;
 use crate::domain::secret::PlainToken;
 use crate::domain::tokens::{self as tokens_rules, Refusal, Regeneration};
 use crate::state::AppState;
-use crate::store::tokens;
+use crate::store::{services, tokens};
 
 #[derive(Template)]
 #[template(path = "tokens/regenerate.html")]
@@ -28,6 +30,7 @@ struct RegeneratePage {
     token: TokenView,
     /// The allowlist as the textarea shows it: one range per line.
     allowed_ips: String,
+    access: AccessField,
     errors: FieldErrors,
 }
 
@@ -38,6 +41,16 @@ struct RegeneratePage {
 pub struct RegenerateForm {
     allowed_ips: Option<String>,
     overlap: String,
+    /// `full` or `scoped`; absent (an older form, a script): the old token's access is kept.
+    access: Option<String>,
+    scopes: String,
+}
+
+/// What was typed, sent back with the errors.
+#[derive(Default)]
+struct Typed {
+    allowed_ips: Option<String>,
+    access: Option<(bool, Vec<String>)>,
 }
 
 async fn page(
@@ -45,17 +58,31 @@ async fn page(
     current: &CurrentUser,
     id: TokenId,
     status: StatusCode,
-    allowed_ips: Option<String>,
+    typed: Typed,
     errors: FieldErrors,
 ) -> Result<HttpResponse, WebError> {
     let token = find_visible(state, current, id).await?;
+    let account = current.user.account_id.clone();
+    let services = state
+        .store
+        .run(move |conn| services::described(conn, &account))
+        .await?;
+    // The successor keeps the token's role, so the rows offer what that role may hold.
+    let role = token.role.min(current.user.role);
+    let access = match typed.access {
+        Some((scoped, chosen)) => AccessField::new(role, &services, scoped, &chosen),
+        None => AccessField::of(role, &services, &token.access),
+    };
     let layout = layout::signed_in_page(state, current, "Regenerate token").await?;
     forms::render(
         status,
         &RegeneratePage {
             layout,
-            allowed_ips: allowed_ips.unwrap_or_else(|| token.allowed_ips.ranges().join("\n")),
+            allowed_ips: typed
+                .allowed_ips
+                .unwrap_or_else(|| token.allowed_ips.ranges().join("\n")),
             token: TokenView::new(&token, state.now()),
+            access,
             errors,
         },
     )
@@ -72,7 +99,7 @@ pub async fn regenerate_token_form(
         &current,
         id,
         StatusCode::OK,
-        None,
+        Typed::default(),
         FieldErrors::default(),
     )
     .await
@@ -92,21 +119,34 @@ pub async fn regenerate_token(
         Some(parsed) => errors.check(parsed),
     };
     let overlap = errors.check(tokens_rules::overlap(&form.overlap));
-    let (Some(overlap), true) = (overlap, errors.is_empty()) else {
-        let typed = form.allowed_ips;
+    let chosen = typed_scopes(&form.scopes);
+    // Parsed within the actor's ceiling here; the plan checks the token's own role's.
+    let access = match form.access.as_deref() {
+        None => Some(None),
+        Some(kind) => errors
+            .check(Access::parse(kind, &chosen, current.user.role))
+            .map(Some),
+    };
+    let typed = Typed {
+        allowed_ips: form.allowed_ips.clone(),
+        access: form.access.as_ref().map(|kind| (kind == "scoped", chosen)),
+    };
+    let (Some(overlap), Some(access), true) = (overlap, access, errors.is_empty()) else {
         return page(&state, &current, id, StatusCode::BAD_REQUEST, typed, errors).await;
     };
     let how = Regeneration {
         allowed_ips,
         overlap,
+        access,
     };
     let (actor, ip, now) = (current.user.clone(), client_ip(&req), state.now());
+    let target = id.clone();
     let (outcome, secret) = state
         .store
         .run(move |conn| {
             let secret = PlainToken::generate();
             let outcome =
-                tokens::regenerate_token(conn, &actor, &id, &secret, &how, now, Some(&ip))?;
+                tokens::regenerate_token(conn, &actor, &target, &secret, &how, now, Some(&ip))?;
             Ok((outcome, secret))
         })
         .await?;
@@ -116,6 +156,10 @@ pub async fn regenerate_token(
             Ok(see_other("/tokens/reveal"))
         }
         Err(Refusal::NotFound) => Err(WebError::NotFound),
+        Err(Refusal::Invalid(found)) => {
+            let errors = FieldErrors::from(found);
+            page(&state, &current, id, StatusCode::BAD_REQUEST, typed, errors).await
+        }
         Err(refusal) => {
             session::push_flash(&current.session, FlashKind::Error, refusal.message());
             Ok(see_other("/tokens"))

@@ -14,6 +14,8 @@ pub struct TokenView {
     pub description: String,
     pub masked: String,
     pub role_label: &'static str,
+    /// "Full access", or the scopes ("billing:read, tokens:write").
+    pub access: String,
     pub issuer_name: String,
     pub created: String,
     pub created_title: String,
@@ -43,6 +45,7 @@ impl TokenView {
             description: token.description.clone(),
             masked: token.masked(),
             role_label: token.role.label(),
+            access: token.access.summary(),
             issuer_name: token.issuer_name.clone(),
             created: date(token.created_at),
             created_title: datetime(token.created_at),

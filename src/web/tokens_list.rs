@@ -11,11 +11,12 @@ use super::forms::{self, Choice};
 use super::layout::{self, Layout};
 use super::paging::{self, Pager};
 use super::token_view::TokenView;
+use crate::domain::scopes::{BUILT_IN, Resource};
 use crate::domain::status::StatusFilter;
 use crate::domain::tokens::{TOKENS_PER_PAGE, TokenFilter, Visibility, name_search};
 use crate::domain::{Role, UserId};
 use crate::state::AppState;
-use crate::store::tokens;
+use crate::store::{services, tokens};
 
 /// The query string as sent; every field is optional and parsed leniently (see `parse`).
 #[derive(Deserialize, Default)]
@@ -25,6 +26,7 @@ pub struct ListQuery {
     role: String,
     status: String,
     q: String,
+    scope: String,
     page: String,
 }
 
@@ -55,6 +57,12 @@ impl ListQuery {
             notices.push(format!("Unknown status filter “{}” ignored.", self.status));
             StatusFilter::All
         });
+        if !self.scope.is_empty() && self.scope != "all" {
+            filter.reaches = Resource::parse(&self.scope);
+            if filter.reaches.is_none() {
+                notices.push("The “reaches” filter was not understood and is ignored.".into());
+            }
+        }
         filter.name_contains = name_search(&self.q);
         let page = paging::parse_page(&self.page, &mut notices);
         ParsedQuery {
@@ -74,6 +82,7 @@ fn query_string(filter: &TokenFilter, page: i64) -> String {
             ("role", filter.role.map(Role::as_str)),
             ("status", status),
             ("q", filter.name_contains.as_deref()),
+            ("scope", filter.reaches.as_ref().map(Resource::as_str)),
         ],
         page,
     )
@@ -90,6 +99,7 @@ struct ListPage {
     issuers: Vec<Choice>,
     roles: Vec<Choice>,
     statuses: Vec<Choice>,
+    resources: Vec<Choice>,
     q: String,
     pager: Pager,
 }
@@ -108,7 +118,7 @@ pub async fn list_tokens(
     } = query.parse(sees_issuers);
 
     let now = state.now();
-    let (listing, issuers, badges) = {
+    let (listing, issuers, badges, services) = {
         let (visibility, filter) = (visibility.clone(), filter.clone());
         let user = current.user.clone();
         state
@@ -134,7 +144,8 @@ pub async fn list_tokens(
                     Vec::new()
                 };
                 let badges = layout::badges(conn, &user, now)?;
-                Ok((listing, issuers, badges))
+                let services = services::names(conn, visibility.account())?;
+                Ok((listing, issuers, badges, services))
             })
             .await?
     };
@@ -170,6 +181,16 @@ pub async fn list_tokens(
                     }
                 },
                 selected: filter.status.as_str() == status,
+            })
+            .collect(),
+        resources: BUILT_IN
+            .iter()
+            .filter_map(|name| Resource::parse(name))
+            .chain(services)
+            .map(|resource| Choice {
+                selected: filter.reaches.as_ref() == Some(&resource),
+                value: resource.to_string(),
+                label: resource.to_string(),
             })
             .collect(),
         q: filter.name_contains.clone().unwrap_or_default(),

@@ -110,6 +110,7 @@ async fn admin_pages() {
             "/tokens",
             "/tokens/lookup",
             "/users",
+            "/services",
             "/policy",
             "/audit",
             "/settings"

@@ -117,6 +117,8 @@ pub struct Row {
     pub name: String,
     pub token: String,
     pub role: String,
+    /// "Full access", or the scopes ("billing:read, tokens:write").
+    pub access: String,
     pub issued_by: String,
     pub last_used: String,
     pub expires: String,
@@ -143,10 +145,11 @@ pub async fn rows(b: &Browser) -> Vec<Row> {
                 name,
                 token: cell(1),
                 role: cell(2),
-                issued_by: cell(3),
-                last_used: cell(5),
-                expires: cell(6),
-                status: cell(7),
+                access: cell(3),
+                issued_by: cell(4),
+                last_used: cell(6),
+                expires: cell(7),
+                status: cell(8),
             }
         })
         .collect()

@@ -24,4 +24,5 @@ mod listing;
 mod no_js;
 mod pages;
 mod roles;
+mod scopes;
 mod story;

@@ -8,7 +8,7 @@ use crate::helpers::*;
 use crate::token_helpers::*;
 
 /// The id of `username` on the users page (as its row's `data-user-id`).
-async fn user_id(admin: &Browser, username: &str) -> String {
+pub(crate) async fn user_id(admin: &Browser, username: &str) -> String {
     let page = admin.get_html("/users").await;
     page.split("<tr data-user-id=\"")
         .skip(1)

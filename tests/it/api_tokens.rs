@@ -175,7 +175,10 @@ both_backends! {
         let again = json!({"name": "second", "expires_in_days": 7, "role": "read_only"});
         let (status, headers, body) = call(&app, Method::POST, "/api/v1/tokens", Some(&token), Some(again)).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(headers["www-authenticate"], r#"Bearer error="insufficient_scope""#);
+        assert_eq!(
+            headers["www-authenticate"],
+            r#"Bearer error="insufficient_scope", scope="tokens:write""#
+        );
         assert_eq!(body["error"], "insufficient_scope");
 
         store.run_blocking(|conn| {

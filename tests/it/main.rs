@@ -17,6 +17,7 @@ mod leaks;
 mod login;
 mod notices;
 mod operations;
+mod permissions;
 mod process;
 mod setup;
 mod status_sql;

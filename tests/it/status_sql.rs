@@ -98,6 +98,7 @@ fn twins_agree(database_url: &str) {
                 notified_7d_at: None,
                 notified_1d_at: None,
                 allowed_ips: String::new(),
+                scopes: None,
                 deleted_reason: None,
                 suspended_at: dates.suspended_at,
                 replaced_by: None,

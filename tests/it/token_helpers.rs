@@ -237,10 +237,28 @@ impl TestApp {
         }
     }
 
-    /// A token of `username`'s made through the store (30 days, `role`), as the setup of a test
-    /// that is not about the add form. Returns the token in clear.
+    /// A token of `username`'s made through the store (30 days, `role`, full access), as the
+    /// setup of a test that is not about the add form. Returns the token in clear.
     pub async fn with_token(&self, username: &str, name: &str, role: &str) -> String {
+        self.with_scoped_token(username, name, role, None).await
+    }
+
+    /// As `with_token`, limited to `scopes` when given (`None`: full access).
+    pub async fn with_scoped_token(
+        &self,
+        username: &str,
+        name: &str,
+        role: &str,
+        scopes: Option<&[&str]>,
+    ) -> String {
         let (name, role) = (name.to_owned(), role.to_owned());
+        let (access, scopes) = match scopes {
+            None => (String::new(), Vec::new()),
+            Some(list) => (
+                "scoped".to_owned(),
+                list.iter().map(|s| (*s).to_owned()).collect(),
+            ),
+        };
         as_user(self, username, move |conn, user| {
             let input = NewTokenInput {
                 name,
@@ -248,12 +266,14 @@ impl TestApp {
                 expiry: ExpiryChoice::parse("30", ""),
                 role,
                 allowed_ips: String::new(),
+                access,
+                scopes,
             };
             let now = time::now();
             let request = NewTokenRequest::parse(&input, user.role, now).expect("a valid token");
             let secret = PlainToken::generate();
             let outcome = tokens::create_token(conn, &user, &request, &secret, now, None)?;
-            assert!(outcome.is_ok(), "the token is made");
+            assert!(outcome.is_ok(), "the token is made: {outcome:?}");
             Ok(secret.expose().to_owned())
         })
         .await
@@ -304,6 +324,8 @@ pub async fn plant_token_in_the_past(
             expiry: ExpiryChoice::parse(&expires_in, ""),
             role: "read_only".into(),
             allowed_ips: String::new(),
+            access: String::new(),
+            scopes: Vec::new(),
         };
         let then = time::now() - TimeDelta::days(days_ago);
         let secret = PlainToken::generate();
@@ -402,6 +424,8 @@ pub async fn plant_many_tokens(app: &TestApp, username: &str, count: u32) {
                 expiry: ExpiryChoice::parse("30", ""),
                 role: "read_only".into(),
                 allowed_ips: String::new(),
+                access: String::new(),
+                scopes: Vec::new(),
             };
             let secret = PlainToken::generate();
             let now = time::now();

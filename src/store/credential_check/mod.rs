@@ -15,6 +15,7 @@ use super::schema::{accounts, tokens, users};
 use super::{AnyConnection, StoreResult};
 use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::Credential;
+use crate::domain::scopes::Access;
 use crate::domain::secret::TokenDigest;
 use crate::domain::{Role, TokenId};
 
@@ -39,6 +40,7 @@ macro_rules! credential_query {
                     tokens::last_used_at,
                     tokens::last_used_ip,
                     tokens::allowed_ips,
+                    tokens::scopes,
                     tokens::digest,
                 ),
                 IssuerRow::as_select(),
@@ -81,6 +83,7 @@ pub(super) fn to_credential((token, issuer, account_name): CredentialRow) -> Cre
         last_used_at: token.last_used_at,
         last_used_ip: token.last_used_ip,
         allowed_ips: IpAllowlist::from_stored(&token.allowed_ips),
+        access: Access::from_stored(token.scopes.as_deref()),
         issuer: issuer.into_user(account_name),
     }
 }
@@ -100,6 +103,7 @@ pub(super) struct CredentialColumns {
     last_used_at: Option<NaiveDateTime>,
     last_used_ip: Option<String>,
     allowed_ips: String,
+    scopes: Option<String>,
     /// Read back so that a batch can tell its rows apart.
     pub(super) digest: Vec<u8>,
 }

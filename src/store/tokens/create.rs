@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::super::schema::tokens;
+use super::super::services;
 use super::super::status_sql::word_sql;
 use super::super::{AnyConnection, StoreResult, locked_transaction};
 use super::{count_live, find_policy, insert_token, lock_key, record_note, to_record};
@@ -12,7 +13,7 @@ use crate::domain::User;
 use crate::domain::UserId;
 use crate::domain::secret::PlainToken;
 use crate::domain::status::StatusWord;
-use crate::domain::tokens::{NewTokenRequest, Refusal, TokenRecord, plan_create};
+use crate::domain::tokens::{AccountFacts, NewTokenRequest, Refusal, TokenRecord, plan_create};
 use crate::metrics::METRICS;
 
 /// Whether one of `issuer`'s tokens holds `name` (`StatusWord::HoldsName`).
@@ -46,7 +47,13 @@ pub fn create_token(
         let policy = find_policy(conn, account)?;
         let live = count_live(conn, account, now, i64::from(policy.max_tokens))?.value;
         let held = name_is_held(conn, &creator.id, request.name.as_str(), now)?;
-        let plan = match plan_create(request, &policy, live, held, now) {
+        let services = services::names(conn, account)?;
+        let facts = AccountFacts {
+            policy: &policy,
+            live,
+            services: &services,
+        };
+        let plan = match plan_create(request, &facts, held, now) {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };

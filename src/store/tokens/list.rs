@@ -8,7 +8,10 @@ use super::super::rows::TokenRow;
 use super::super::schema::tokens;
 use super::super::status_sql::word_sql;
 use super::super::{AnyConnection, MultiBackend, StoreResult};
-use super::{COUNT_AHEAD, Count, count_live, count_up_to, find_policy, lower, to_records, visible};
+use super::{
+    COUNT_AHEAD, Count, count_live, count_up_to, find_policy, lower, reaches_sql, to_records,
+    visible,
+};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::status::{StatusFilter, StatusWord};
 use crate::domain::tokens::{TokenFilter, TokenRecord, Visibility};
@@ -46,6 +49,9 @@ fn filtered(
     }
     if let Some(needle) = &filter.name_contains {
         query = query.filter(lower(tokens::name).like(like_pattern(needle)).escape('\\'));
+    }
+    if let Some(resource) = &filter.reaches {
+        query = query.filter(reaches_sql(resource));
     }
     query
 }

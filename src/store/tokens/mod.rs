@@ -28,11 +28,12 @@ use super::audit::{self, AuditEvent};
 use super::error::taken_as;
 use super::rows::TokenRow;
 use super::schema::{account_policies, tokens, users};
-use super::status_sql::word_sql;
+use super::status_sql::{StatusSql, word_sql};
 use super::{AnyConnection, MultiBackend, StoreResult};
 use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::LAST_USED_INTERVAL_SECONDS;
 use crate::domain::policy::TokenPolicy;
+use crate::domain::scopes::{Access, Resource, stored_pattern};
 use crate::domain::secret::{PlainToken, TokenDigest};
 use crate::domain::status::StatusWord;
 use crate::domain::tokens::{AuditNote, NewToken, TokenRecord, Visibility};
@@ -114,6 +115,7 @@ fn to_record(row: TokenRow, issuer_name: String) -> TokenRecord {
         deleted_by_name: None,
         deleted_reason: row.deleted_reason,
         allowed_ips: IpAllowlist::from_stored(&row.allowed_ips),
+        access: Access::from_stored(row.scopes.as_deref()),
     }
 }
 
@@ -187,6 +189,31 @@ pub fn count_live(
     )
 }
 
+/// Tokens whose scopes name `resource` (the stored form of `Access::to_stored`).
+pub(super) fn names_resource_sql(resource: &Resource) -> StatusSql {
+    Box::new(
+        tokens::scopes
+            .like(stored_pattern(resource))
+            .assume_not_null(),
+    )
+}
+
+/// Tokens that reach `resource` at any level: scoped ones that name it, and full ones whose
+/// role's ceiling includes it (the twin of `Access::level_on` for the token's own role).
+pub(super) fn reaches_sql(resource: &Resource) -> StatusSql {
+    let roles: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|role| resource.ceiling(*role).is_some())
+        .map(Role::as_str)
+        .collect();
+    Box::new(
+        tokens::scopes
+            .is_null()
+            .and(tokens::role.eq_any(roles))
+            .or(names_resource_sql(resource)),
+    )
+}
+
 /// The one token `query` finds (by a unique column), as a record.
 fn first_record(
     conn: &mut AnyConnection,
@@ -247,12 +274,12 @@ pub fn list_issuers(
 
 /// The lock every write to an account's tokens takes, so a rule read under it (the limit, a
 /// name) still holds when the write commits.
-fn lock_key(account: &AccountId) -> String {
+pub(super) fn lock_key(account: &AccountId) -> String {
     format!("account-tokens:{account}")
 }
 
 /// The audit entry a plan asked for, about token `subject`, by `actor` (nobody: a report).
-fn record_note(
+pub(super) fn record_note(
     conn: &mut AnyConnection,
     account: &AccountId,
     actor: Option<&User>,
@@ -306,6 +333,7 @@ fn insert_token(
         deleted_reason: None,
         suspended_at: None,
         replaced_by: None,
+        scopes: new.access.to_stored(),
     };
     diesel::insert_into(tokens::table)
         .values(&row)

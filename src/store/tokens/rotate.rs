@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::super::schema::tokens;
+use super::super::services;
 use super::super::{AnyConnection, StoreResult, locked_transaction};
 use super::{
     count_live, find_policy, find_token, insert_token, lock_key, mark_deleted, record_note,
@@ -13,7 +14,8 @@ use super::{
 };
 use crate::domain::secret::PlainToken;
 use crate::domain::tokens::{
-    Refusal, Regeneration, TokenRecord, Visibility, plan_regenerate, regenerate_adds_a_live_token,
+    AccountFacts, Refusal, Regeneration, TokenRecord, Visibility, plan_regenerate,
+    regenerate_adds_a_live_token,
 };
 use crate::domain::{TokenId, User};
 use crate::metrics::METRICS;
@@ -41,7 +43,13 @@ pub fn regenerate_token(
         } else {
             0
         };
-        let plan = match plan_regenerate(&old, actor.role, &policy, live, how, now) {
+        let services = services::names(conn, account)?;
+        let facts = AccountFacts {
+            policy: &policy,
+            live,
+            services: &services,
+        };
+        let plan = match plan_regenerate(&old, actor.role, &facts, how, now) {
             Ok(plan) => plan,
             Err(refusal) => return Ok(Err(refusal)),
         };

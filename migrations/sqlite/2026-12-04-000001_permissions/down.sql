@@ -1,0 +1,2 @@
+DROP TABLE services;
+ALTER TABLE tokens DROP COLUMN scopes;

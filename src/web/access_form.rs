@@ -1,0 +1,80 @@
+//! The add and regenerate forms' access choice (product.md §9): "Full access" or "Only what I
+//! choose", with one row per resource offering only the levels within the role's ceiling.
+
+use super::forms::Choice;
+use crate::domain::Role;
+use crate::domain::scopes::{self, Access, Resource};
+
+/// One row of the "Only what I choose" table.
+pub struct ScopeRow {
+    pub resource: String,
+    pub description: String,
+    /// "No access", then each level the role allows; `selected` marked.
+    pub options: Vec<Choice>,
+}
+
+/// The access part of a form, as typed or as stored.
+pub struct AccessField {
+    pub scoped: bool,
+    pub rows: Vec<ScopeRow>,
+}
+
+impl AccessField {
+    /// The rows a token of at most `role` is offered, with `chosen` (`RESOURCE:LEVEL`s) marked.
+    pub fn new(
+        role: Role,
+        services: &[(Resource, String)],
+        scoped: bool,
+        chosen: &[String],
+    ) -> Self {
+        let names: Vec<Resource> = services.iter().map(|(name, _)| name.clone()).collect();
+        let rows = scopes::choices(role, &names)
+            .into_iter()
+            .map(|choice| {
+                let resource = choice.resource;
+                let description = services
+                    .iter()
+                    .find(|(name, _)| *name == resource)
+                    .map_or_else(|| resource.description().to_owned(), |(_, d)| d.clone());
+                let mut options = vec![Choice {
+                    value: String::new(),
+                    label: "No access".into(),
+                    selected: false,
+                }];
+                options.extend(choice.levels.iter().map(|level| {
+                    let value = format!("{resource}:{}", level.as_str());
+                    Choice {
+                        selected: chosen.contains(&value),
+                        label: level.label().into(),
+                        value,
+                    }
+                }));
+                if !options.iter().any(|o| o.selected) {
+                    options[0].selected = true;
+                }
+                ScopeRow {
+                    resource: resource.to_string(),
+                    description,
+                    options,
+                }
+            })
+            .collect();
+        Self { scoped, rows }
+    }
+
+    /// The field for a token's stored access (regenerate's prefill).
+    pub fn of(role: Role, services: &[(Resource, String)], access: &Access) -> Self {
+        let chosen: Vec<String> = access
+            .scopes()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        Self::new(role, services, matches!(access, Access::Scoped(_)), &chosen)
+    }
+}
+
+/// The `scopes` values of a form, one per line as `CsrfForm` joins them.
+pub fn typed_scopes(joined: &str) -> Vec<String> {
+    joined.lines().map(str::to_owned).collect()
+}
