@@ -5,7 +5,7 @@ use actix_web::web::{Data, Query};
 
 use super::caller::{Allowed, AuditRead};
 use super::dto::{AuditEventDto, AuditListResponse, AuditQuery};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, page_number, unknown};
 use crate::domain::UserId;
 use crate::domain::audit::AuditKind;
 use crate::state::AppState;
@@ -16,20 +16,15 @@ const EVENTS_PER_PAGE: i64 = 50;
 
 impl AuditQuery {
     fn parse(&self) -> Result<(AuditFilter, i64), ApiError> {
-        let bad =
-            |what: &str, value: &str| ApiError::BadRequest(format!("Unknown {what} `{value}`."));
         let actor = match self.actor.as_deref() {
             None | Some("") => None,
-            Some(raw) => Some(UserId::parse(raw).ok_or_else(|| bad("actor", raw))?),
+            Some(raw) => Some(UserId::parse(raw).ok_or_else(|| unknown("actor", raw))?),
         };
         let kind = match self.action.as_deref() {
             None | Some("") => None,
-            Some(raw) => Some(AuditKind::parse(raw).ok_or_else(|| bad("action", raw))?),
+            Some(raw) => Some(AuditKind::parse(raw).ok_or_else(|| unknown("action", raw))?),
         };
-        let page = self.page.unwrap_or(1);
-        if page < 1 {
-            return Err(ApiError::BadRequest("`page` counts from 1.".into()));
-        }
+        let page = page_number(self.page)?;
         let filter = AuditFilter {
             actor,
             kind,

@@ -74,6 +74,19 @@ pub struct ErrorBody {
     pub field: Option<&'static str>,
 }
 
+/// A query value the API does not know: 400, naming it.
+pub fn unknown(what: &str, value: &str) -> ApiError {
+    ApiError::BadRequest(format!("Unknown {what} `{value}`."))
+}
+
+/// The `page` of a listing: from 1, absent is 1.
+pub fn page_number(page: Option<i64>) -> Result<i64, ApiError> {
+    match page.unwrap_or(1) {
+        page if page >= 1 => Ok(page),
+        _ => Err(ApiError::BadRequest("`page` counts from 1.".into())),
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         if error.is_unavailable() {

@@ -9,7 +9,7 @@ use super::dto::{
     CreateTokenRequest, CreatedTokenResponse, ListTokensQuery, RegenerateRequest, TokenDto,
     TokenListResponse,
 };
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, page_number, unknown};
 use crate::auth::client_ip;
 use crate::domain::allowlist::IpAllowlist;
 use crate::domain::credential::Caller;
@@ -34,27 +34,22 @@ fn path_id<T>(path: Option<Path<T>>) -> Result<T, ApiError> {
 
 impl ListTokensQuery {
     fn parse(&self) -> Result<(TokenFilter, i64), ApiError> {
-        let bad =
-            |what: &str, value: &str| ApiError::BadRequest(format!("Unknown {what} `{value}`."));
         let issuer = match self.issuer.as_deref() {
             None | Some("") => None,
-            Some(raw) => Some(UserId::parse(raw).ok_or_else(|| bad("issuer", raw))?),
+            Some(raw) => Some(UserId::parse(raw).ok_or_else(|| unknown("issuer", raw))?),
         };
         let role = match self.role.as_deref() {
             None | Some("") | Some("all") => None,
-            Some(raw) => Some(Role::parse(raw).ok_or_else(|| bad("role", raw))?),
+            Some(raw) => Some(Role::parse(raw).ok_or_else(|| unknown("role", raw))?),
         };
         let status = match self.status.as_deref() {
             None => StatusFilter::All,
-            Some(raw) => StatusFilter::parse(raw).ok_or_else(|| bad("status", raw))?,
+            Some(raw) => StatusFilter::parse(raw).ok_or_else(|| unknown("status", raw))?,
         };
-        let page = self.page.unwrap_or(1);
-        if page < 1 {
-            return Err(ApiError::BadRequest("`page` counts from 1.".into()));
-        }
+        let page = page_number(self.page)?;
         let reaches = match self.scope.as_deref() {
             None | Some("") => None,
-            Some(raw) => Some(Resource::parse(raw).ok_or_else(|| bad("scope", raw))?),
+            Some(raw) => Some(Resource::parse(raw).ok_or_else(|| unknown("scope", raw))?),
         };
         let filter = TokenFilter {
             issuer,

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::DomainError;
 use super::audit::AuditKind;
+use super::name::TokenDescription;
 use super::scopes::{MAX_SERVICES, Resource, shown};
 use super::tokens::AuditNote;
 
@@ -27,7 +28,9 @@ pub struct NewService {
 impl NewService {
     /// Checks both fields and reports both errors at once.
     pub fn parse(name: &str, description: &str) -> Result<NewService, Vec<DomainError>> {
-        match (parse_name(name), parse_description(description)) {
+        // A service's description follows a token's rules: optional, 500 characters, text.
+        let description = TokenDescription::parse(description).map(|d| d.as_str().to_owned());
+        match (parse_name(name), description) {
             (Ok(name), Ok(description)) => Ok(NewService { name, description }),
             (name, description) => Err([name.err(), description.err()]
                 .into_iter()
@@ -56,27 +59,6 @@ fn parse_name(raw: &str) -> Result<Resource, DomainError> {
         ));
     }
     Ok(resource)
-}
-
-/// At most 500 characters, with no control characters but line breaks and tabs.
-fn parse_description(raw: &str) -> Result<String, DomainError> {
-    let trimmed = raw.trim();
-    if trimmed.chars().count() > 500 {
-        return Err(DomainError::new(
-            "description",
-            "The description may be at most 500 characters.",
-        ));
-    }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(DomainError::new(
-            "description",
-            "The description may not hold control characters.",
-        ));
-    }
-    Ok(trimmed.to_owned())
 }
 
 /// Why a service was not added or deleted.

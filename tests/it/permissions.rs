@@ -66,9 +66,32 @@ async fn add_service(admin: &Browser, name: &str, description: &str) -> reqwest:
         .await
 }
 
+/// Every resource the API registers (read from its route table, as `layering.rs` reads the
+/// sources), so that a route left out of the OpenAPI document, and so of the check below,
+/// fails here.
+fn registered_api_paths() -> Vec<String> {
+    let table = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs"))
+        .expect("the API's route table");
+    table
+        .split("web::resource(\"")
+        .skip(1)
+        .map(|rest| {
+            format!(
+                "/api/v1{}",
+                &rest[..rest.find('"').expect("a closing quote")]
+            )
+        })
+        .filter(|path| path != "/api/v1/openapi.json")
+        .collect()
+}
+
 both_backends! {
     async fn every_route_declares_a_scope_and_is_checked_with_and_without_it(app) {
         app.setup_admin().await;
+        let documented: Vec<String> = operations(&app).await.into_iter().map(|(_, path, _)| path).collect();
+        for path in registered_api_paths() {
+            assert!(documented.contains(&path), "{path} is registered but not in the OpenAPI document");
+        }
         // A token of another resource entirely, for "lacks the scope": each call must refuse it.
         let lacking = app
             .with_scoped_token("admin", "introspect-only", "admin", Some(&["introspect:read"]))
