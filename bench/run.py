@@ -2,8 +2,11 @@
 """Benchmark of the API's auth path against the HTTP baseline, on SQLite and on Postgres.
 
 Builds the release binary, seeds TOKENS tokens into a fresh database, starts the server, and
-loads GET /healthz and GET /api/v1/me with wrk (64 connections, DURATION seconds each),
-alternating the two over ROUNDS rounds and keeping the best of each. Then times the list page
+loads GET /healthz, GET /api/v1/me and GET /auth/verify (forward auth, the same token) with wrk
+(64 connections, DURATION seconds each), beside a bare actix-web "hello" server
+(examples/hello.rs, no middleware), alternating them over ROUNDS rounds and keeping the best of
+each. Through nginx (when installed) it loads a small upstream with and without auth_request to
+/auth/verify, for information. Then times the list page
 of an administrator whose account holds all those tokens. Prints requests/s, p50, p99 and the
 api/healthz ratio per backend.
 
@@ -49,6 +52,8 @@ PASSWORD = "bench password 123"
 BINARY = os.environ.get("BENCH_BINARY", os.path.join(ROOT, "target/release/personal-tokens"))
 SEED = os.path.join(ROOT, "target/release/examples/seed")
 PROXY = os.path.join(ROOT, "target/release/examples/delay_proxy")
+HELLO = os.path.join(ROOT, "target/release/examples/hello")
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 DELAY_MS = int(os.environ.get("DELAY_MS", "1"))
 FAR_CONNECTIONS = 4 * CONNECTIONS
 
@@ -210,20 +215,104 @@ def server_times(log_path):
     return times
 
 
+@contextlib.contextmanager
+def bare_server():
+    """examples/hello.rs on a free port: the stack with no middleware."""
+    port = free_port()
+    server = subprocess.Popen([HELLO, f"127.0.0.1:{port}"])
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            curl(["-o", "/dev/null", f"{base}/healthz"])
+            break
+        except subprocess.CalledProcessError:
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@contextlib.contextmanager
+def nginx_in_front(app_base, upstream_base):
+    """A private nginx: on one port a plain proxy to `upstream_base`, on another the same with
+    auth_request to the app's /auth/verify (the README's recipe, asking for no scope)."""
+    plain, guarded = free_port(), free_port()
+    app = app_base.removeprefix("http://")
+    upstream = upstream_base.removeprefix("http://")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = f"""master_process off;
+error_log {tmp}/error.log warn;
+pid {tmp}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  upstream service {{ server {upstream}; keepalive 64; }}
+  upstream tokens {{ server {app}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{plain};
+    location / {{ proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://service; }}
+  }}
+  server {{
+    listen 127.0.0.1:{guarded};
+    location / {{
+      auth_request /_verify;
+      proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://service;
+    }}
+    location = /_verify {{
+      internal;
+      proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_pass http://tokens/auth/verify;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+    }}
+  }}
+}}
+"""
+        path = os.path.join(tmp, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(config)
+        nginx = subprocess.Popen([NGINX, "-p", tmp, "-e", f"{tmp}/error.log", "-c", path, "-g", "daemon off;"])
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", guarded)) == 0:
+                    break
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{plain}", f"http://127.0.0.1:{guarded}"
+        finally:
+            nginx.terminate()
+            nginx.wait()
+
+
 def run_backend(name, database_url):
     print(f"\n== {name}: seeding {TOKENS} tokens", flush=True)
     token, took = seed(database_url, TOKENS)
     print(f"   seeded in {took:.1f} s", flush=True)
     server, base = start_server(database_url)
     try:
-        best = {"healthz": None, "api": None}
-        for round_number in range(1, ROUNDS + 1):
-            for route, url, auth in (("healthz", f"{base}/healthz", None), ("api", f"{base}/api/v1/me", token)):
-                result = wrk(url, auth)
-                print(f"   round {round_number} {route:8} {result['rps']:>10.0f} req/s  "
-                      f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
-                if best[route] is None or result["rps"] > best[route]["rps"]:
-                    best[route] = result
+        best = {"healthz": None, "api": None, "verify": None, "bare": None}
+        with bare_server() as bare:
+            for round_number in range(1, ROUNDS + 1):
+                for route, url, auth in (("bare", f"{bare}/healthz", None),
+                                         ("healthz", f"{base}/healthz", None),
+                                         ("api", f"{base}/api/v1/me", token),
+                                         ("verify", f"{base}/auth/verify", token)):
+                    result = wrk(url, auth)
+                    print(f"   round {round_number} {route:8} {result['rps']:>10.0f} req/s  "
+                          f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
+                    if best[route] is None or result["rps"] > best[route]["rps"]:
+                        best[route] = result
+            if NGINX:
+                with nginx_in_front(base, bare) as (plain, guarded):
+                    for route, url in (("nginx", f"{plain}/healthz"), ("nginx_auth", f"{guarded}/healthz")):
+                        result = wrk(url, token)
+                        print(f"   nginx {route:10} {result['rps']:>10.0f} req/s  "
+                              f"p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms", flush=True)
+                        best[route] = result
         with tempfile.TemporaryDirectory() as tmp:
             list_ms = list_page_median(base, os.path.join(tmp, "jar"))
     finally:
@@ -252,7 +341,8 @@ def run_backend(name, database_url):
 def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
-    subprocess.run(["cargo", "build", "--release", "--example", "seed", "--example", "delay_proxy"]
+    subprocess.run(["cargo", "build", "--release", "--example", "seed", "--example", "delay_proxy",
+                    "--example", "hello"]
                    + ([] if "BENCH_BINARY" in os.environ else ["--bin", "personal-tokens"]),
                    cwd=ROOT, check=True)
     results, large = {}, {}
@@ -274,7 +364,8 @@ def print_load(results):
           f"{TOKENS} tokens seeded")
     print(f"{'backend':9} {'route':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
     for backend, (best, list_ms) in results.items():
-        routes = [("healthz", "/healthz"), ("api", "/api/v1/me")]
+        routes = [("bare", "bare /healthz"), ("healthz", "/healthz"), ("api", "/api/v1/me"),
+                  ("verify", "/auth/verify")]
         if "api_delayed" in best:
             routes.append(("api_delayed", f"/api +{DELAY_MS}ms"))
             routes.append(("api_delayed_far", f"  c{FAR_CONNECTIONS}"))
@@ -282,6 +373,12 @@ def print_load(results):
             r = best[route]
             print(f"{backend:9} {label:14} {r['rps']:>10.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
         print(f"{backend:9} {'api/healthz':14} {best['api']['rps'] / best['healthz']['rps']:>10.2f}")
+        print(f"{backend:9} {'verify/api':14} {best['verify']['rps'] / best['api']['rps']:>10.2f}   (goal: at least 0.95)")
+        print(f"{backend:9} {'healthz/bare':14} {best['healthz']['rps'] / best['bare']['rps']:>10.2f}   (goal: at least 0.9)")
+        if "nginx" in best:
+            print(f"{backend:9} {'nginx':14} {best['nginx']['rps']:>10.0f} req/s plain, "
+                  f"{best['nginx_auth']['rps']:.0f} with auth_request "
+                  f"({best['nginx_auth']['rps'] / best['nginx']['rps']:.2f})")
         print(f"{backend:9} {'p99/p50':14} {best['api']['p99'] / best['api']['p50']:>10.1f}"
               f"   (/healthz, no database: {best['healthz']['p99'] / best['healthz']['p50']:.1f})")
         if "api_delayed" in best:

@@ -116,7 +116,10 @@ impl Application {
             source,
         })?;
 
-        let state = Data::new(AppState::new(store, notifier, scanning_keys));
+        let state = Data::new(
+            AppState::new(store, notifier, scanning_keys)
+                .with_public_url(settings.public_url.clone()),
+        );
         let notices = (settings.notice_interval > 0).then(|| {
             let interval = Duration::from_secs(settings.notice_interval);
             let (notifier, store) = (state.notifier.clone(), state.store.clone());
@@ -155,6 +158,7 @@ impl Application {
                     }
                 })
                 .configure(crate::api::routes)
+                .configure(web::probes)
                 .service(
                     actix_web::web::scope("")
                         .configure(web::routes)

@@ -30,6 +30,8 @@ pub struct AppState {
     pub activity: Activity,
     /// The one clock (the real time unless a test moved it): read it through `now`.
     pub clock: Arc<Clock>,
+    /// `PUBLIC_URL`: the issuer introspection names.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -42,7 +44,13 @@ impl AppState {
             recent: Recent::default(),
             activity: Activity::default(),
             clock: Arc::new(Clock::default()),
+            public_url: None,
         }
+    }
+
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
     }
 
     /// The time now, as every handler and pass reads it: the real time unless a test moved the

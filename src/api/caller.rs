@@ -18,6 +18,7 @@ use crate::domain::audit::AuditKind;
 use crate::domain::credential::{Caller, Refusal};
 use crate::domain::notice::NoticeKind;
 use crate::domain::scopes::{Level, Resource, Scope};
+use crate::domain::secret::TokenDigest;
 use crate::metrics::{BearerOutcome, METRICS};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
@@ -36,6 +37,8 @@ pub struct TokensRead;
 pub struct TokensWrite;
 /// The audit log.
 pub struct AuditRead;
+/// Checking other tokens of the account (introspection).
+pub struct IntrospectRead;
 
 impl Needs for TokensRead {
     const SCOPE: Scope = Scope::new(Resource::TOKENS, Level::Read);
@@ -45,6 +48,9 @@ impl Needs for TokensWrite {
 }
 impl Needs for AuditRead {
     const SCOPE: Scope = Scope::new(Resource::AUDIT, Level::Read);
+}
+impl Needs for IntrospectRead {
+    const SCOPE: Scope = Scope::new(Resource::INTROSPECT, Level::Read);
 }
 
 /// A request whose token holds `N::SCOPE` within its effective role. Anything else is 403
@@ -69,7 +75,7 @@ impl<N: Needs + 'static> FromRequest for Allowed<N> {
 }
 
 /// The 403 for a call outside the token's reach, saying whether its scopes or its role stop it.
-fn insufficient(caller: &Caller, needed: &Scope) -> ApiError {
+pub(super) fn insufficient(caller: &Caller, needed: &Scope) -> ApiError {
     let role = caller.effective_role;
     let message = match needed.resource.ceiling(role) {
         Some(ceiling) if ceiling >= needed.level => {
@@ -108,60 +114,75 @@ impl FromRequest for ApiCaller {
                 ApiError::InvalidToken(e.message())
             })?;
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            let now = state.clock.now();
-            let credential = state.store.find_credential(digest).await?.ok_or_else(|| {
-                METRICS.bearer(BearerOutcome::Invalid);
-                ApiError::InvalidToken("The token is not valid.")
-            })?;
-            let due = credential.last_use_due(now);
-            // The usual case, a client using the address it used a moment ago, was noted then:
-            // nothing more to do, and no lock taken.
-            let same_address = client.is_some_and(|ip| {
-                credential
-                    .last_used_ip
-                    .as_deref()
-                    .and_then(|s| s.parse().ok())
-                    == Some(ip)
-            });
-            let last_used_ip = (due || !same_address).then(|| credential.last_used_ip.clone());
-            let refusal_context = (!credential.allowed_ips.is_empty()).then(|| RefusalContext {
-                token: credential.token_id.to_string(),
-                account: credential.issuer.account_id.to_string(),
-                name: credential.token_name.clone(),
-            });
-            let caller = match credential.authorize(now, client) {
-                Ok(caller) => {
-                    METRICS.bearer(BearerOutcome::Ok);
-                    caller
-                }
-                Err(Refusal::IpNotAllowed) => {
-                    METRICS.bearer(BearerOutcome::IpNotAllowed);
-                    if let Some(context) = refusal_context {
-                        record_refusal(&state, context, client);
-                    }
-                    return Err(ApiError::IpNotAllowed);
-                }
-                Err(refusal) => return Err(refused(refusal)),
-            };
-            if due {
-                // A write, so the blocking pool even on SQLite: it may wait for the write lock.
-                let id = caller.credential.token_id.clone();
-                let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-                state
-                    .store
-                    .run(move |conn| tokens::record_use(conn, &id, now, &ip))
-                    .await?;
-            }
-            state
-                .activity
-                .count(&caller.credential.token_id, now.date());
-            if let (Some(client), Some(last_used_ip)) = (client, last_used_ip) {
-                let seen = (caller.credential.token_id.clone(), last_used_ip);
-                note_address(&state, seen, client, user_agent);
-            }
-            Ok(ApiCaller(caller))
+            check(&state, digest, client, user_agent)
+                .await
+                .map(ApiCaller)
         })
     }
+}
+
+/// The whole check of a presented token, for an API call, a forward-auth check or an
+/// introspection: the lookup, the domain's verdict, and the use it makes (last use, activity,
+/// a new address). `client` is the address the token is used from; `None` passes only a token
+/// without an allowlist.
+pub async fn check(
+    state: &Data<AppState>,
+    digest: TokenDigest,
+    client: Option<IpAddr>,
+    user_agent: String,
+) -> Result<Caller, ApiError> {
+    let now = state.clock.now();
+    let credential = state.store.find_credential(digest).await?.ok_or_else(|| {
+        METRICS.bearer(BearerOutcome::Invalid);
+        ApiError::InvalidToken("The token is not valid.")
+    })?;
+    let due = credential.last_use_due(now);
+    // The usual case, a client using the address it used a moment ago, was noted then:
+    // nothing more to do, and no lock taken.
+    let same_address = client.is_some_and(|ip| {
+        credential
+            .last_used_ip
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            == Some(ip)
+    });
+    let last_used_ip = (due || !same_address).then(|| credential.last_used_ip.clone());
+    let refusal_context = (!credential.allowed_ips.is_empty()).then(|| RefusalContext {
+        token: credential.token_id.to_string(),
+        account: credential.issuer.account_id.to_string(),
+        name: credential.token_name.clone(),
+    });
+    let caller = match credential.authorize(now, client) {
+        Ok(caller) => {
+            METRICS.bearer(BearerOutcome::Ok);
+            caller
+        }
+        Err(Refusal::IpNotAllowed) => {
+            METRICS.bearer(BearerOutcome::IpNotAllowed);
+            if let Some(context) = refusal_context {
+                record_refusal(state, context, client);
+            }
+            return Err(ApiError::IpNotAllowed);
+        }
+        Err(refusal) => return Err(refused(refusal)),
+    };
+    if due {
+        // A write, so the blocking pool even on SQLite: it may wait for the write lock.
+        let id = caller.credential.token_id.clone();
+        let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        state
+            .store
+            .run(move |conn| tokens::record_use(conn, &id, now, &ip))
+            .await?;
+    }
+    state
+        .activity
+        .count(&caller.credential.token_id, now.date());
+    if let (Some(client), Some(last_used_ip)) = (client, last_used_ip) {
+        let seen = (caller.credential.token_id.clone(), last_used_ip);
+        note_address(state, seen, client, user_agent);
+    }
+    Ok(caller)
 }
 
 /// Remembers the address for the token, at most once a minute per pair on this instance, and
@@ -198,7 +219,7 @@ fn note_address(
 }
 
 /// The request's User-Agent as shown on the token's page: printable, at most 200 characters.
-fn user_agent(req: &HttpRequest) -> String {
+pub(super) fn user_agent(req: &HttpRequest) -> String {
     let raw = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Missing, malformed, unknown, expired or deleted token.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
+    /// No credentials at all, where RFC 6750 §3.1 wants a bare challenge (forward auth).
+    #[error("no credentials")]
+    Unauthenticated,
     /// The token's scopes or role do not reach this call; `needed` is the scope it would take
     /// (none where no scope would do, such as acting on a token of a higher role).
     #[error("insufficient scope: {message}")]
@@ -62,9 +65,9 @@ pub enum ApiError {
 /// The body of every error answer.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// A stable code: `invalid_token`, `insufficient_scope`, `ip_not_allowed`, `not_found`,
-    /// `method_not_allowed`, `bad_request`, `invalid_scope`, `conflict`, `invalid_field`,
-    /// `too_many_requests`,
+    /// A stable code: `unauthenticated` (forward auth with no token), `invalid_token`,
+    /// `insufficient_scope`, `ip_not_allowed`, `not_found`, `method_not_allowed`,
+    /// `bad_request`, `invalid_scope`, `conflict`, `invalid_field`, `too_many_requests`,
     /// `invalid_signature`, `payload_too_large`, `unavailable`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a person.
@@ -132,7 +135,7 @@ impl From<Refusal> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidToken(_) | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::IpNotAllowed => StatusCode::FORBIDDEN,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -151,6 +154,11 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (error, message, field) = match self {
             Self::InvalidToken(message) => ("invalid_token", (*message).to_owned(), None),
+            Self::Unauthenticated => (
+                "unauthenticated",
+                "Send a personal token as `Authorization: Bearer <token>`.".to_owned(),
+                None,
+            ),
             Self::InsufficientScope { message, .. } => {
                 ("insufficient_scope", message.clone(), None)
             }
@@ -206,6 +214,9 @@ impl ResponseError for ApiError {
         match self {
             Self::InvalidToken(_) => {
                 response.insert_header((WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+            }
+            Self::Unauthenticated => {
+                response.insert_header((WWW_AUTHENTICATE, "Bearer"));
             }
             Self::InsufficientScope { needed, .. } => {
                 crate::metrics::METRICS.bearer(crate::metrics::BearerOutcome::Forbidden);

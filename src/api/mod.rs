@@ -9,6 +9,7 @@ pub mod error;
 pub mod me;
 pub mod secret_scanning;
 pub mod tokens;
+pub mod verify;
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};
@@ -33,12 +34,15 @@ use error::ApiError;
         tokens::resume_token,
         tokens::regenerate_token,
         audit::list_audit,
+        verify::introspect,
+        verify::forward_auth,
         secret_scanning::report
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "tokens", description = "Personal tokens"),
-        (name = "audit", description = "The account's audit log")
+        (name = "audit", description = "The account's audit log"),
+        (name = "verify", description = "Checking tokens for the account's own services")
     )
 )]
 pub struct ApiDoc;
@@ -59,6 +63,10 @@ impl Modify for BearerAuth {
 const JSON_LIMIT_BYTES: usize = 16 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Outside /api/v1: a proxy's subrequest, not an API call; the same errors and checks.
+    // Any method: nginx's auth_request subrequest keeps the client's (a POST is checked with a
+    // POST, its body left out), while Traefik and Caddy send GET.
+    cfg.service(web::resource("/auth/verify").to(verify::forward_auth));
     cfg.service(
         web::scope("/api/v1")
             .app_data(
@@ -116,6 +124,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/audit")
                     .get(audit::list_audit)
                     .default_service(web::to(not_allowed("GET"))),
+            )
+            .service(
+                web::resource("/introspect")
+                    .post(verify::introspect)
+                    .default_service(web::to(not_allowed("POST"))),
             )
             .service(
                 web::resource("/secret-scanning")

@@ -1,4 +1,4 @@
-//! Reading `Authorization: Bearer <token>` into a token digest. Shape and checksum are checked
+//! Reading `Authorization: Bearer <token>` (or Gcore's `APIKey <token>`) into a token digest. Shape and checksum are checked
 //! here, before any database work, so a mistyped token costs nothing; the presented token is
 //! hashed at once and never reaches a log. The extractor that looks the digest up and answers
 //! with the API's errors is `api::caller`. May import `domain` and actix's request types, never
@@ -26,7 +26,7 @@ impl BearerError {
             Self::Missing => "Send the token as `Authorization: Bearer <token>`.",
             Self::Unreadable => "The Authorization header is not readable text.",
             Self::NoCredentials => "The Authorization header must be `Bearer <token>`.",
-            Self::WrongScheme => "The Authorization scheme must be Bearer.",
+            Self::WrongScheme => "The Authorization scheme must be Bearer (or APIKey).",
             Self::NotAToken => "The token is not a personal token (ptk_…).",
             Self::Checksum => "The token's checksum does not match: it was mistyped or cut short.",
         }
@@ -49,7 +49,8 @@ pub fn presented_digest(headers: &HeaderMap) -> Result<TokenDigest, BearerError>
         .to_str()
         .map_err(|_| BearerError::Unreadable)?;
     let (scheme, credentials) = value.split_once(' ').ok_or(BearerError::NoCredentials)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    // `APIKey` as well, for clients written for Gcore's scheme (`Authorization: APIKey <token>`).
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("apikey") {
         return Err(BearerError::WrongScheme);
     }
     let credentials = credentials.trim();
@@ -87,5 +88,16 @@ mod tests {
             refusal(&headers("Bearer ghp_abc")),
             Some(BearerError::NotAToken)
         );
+    }
+
+    #[test]
+    fn takes_the_bearer_and_apikey_schemes_alike() {
+        let token = crate::domain::secret::PlainToken::generate();
+        let digest =
+            |scheme: &str| presented_digest(&headers(&format!("{scheme} {}", token.expose())));
+        assert_eq!(digest("Bearer").unwrap(), token.digest());
+        assert_eq!(digest("APIKey").unwrap(), token.digest());
+        assert_eq!(digest("apikey").unwrap(), token.digest());
+        assert_eq!(digest("Token").unwrap_err(), BearerError::WrongScheme);
     }
 }

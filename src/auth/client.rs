@@ -2,7 +2,8 @@
 //! peer, which a client cannot forge with a header, unless that peer is one of the operator's
 //! `TRUSTED_PROXIES`: then it is the nearest address in `X-Forwarded-For` that is not itself a
 //! trusted proxy (the right-most ones were appended by proxies we trust; anything left of the
-//! first untrusted one could have been written by the client).
+//! first untrusted one could have been written by the client). A trusted proxy that sends no
+//! `X-Forwarded-For` may send `X-Real-IP` (nginx's habit) instead.
 
 use std::net::IpAddr;
 
@@ -22,8 +23,13 @@ pub fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
         Some(TrustedProxies(list)) if !list.is_empty() && list.allows(peer) => list,
         _ => return Some(peer),
     };
+    let mut forwarded = req.headers().get_all("x-forwarded-for").peekable();
+    if forwarded.peek().is_none() {
+        let real = req.headers().get("x-real-ip").and_then(|v| v.to_str().ok());
+        return Some(real.and_then(|ip| ip.trim().parse().ok()).unwrap_or(peer));
+    }
     let mut nearest = peer;
-    for header in req.headers().get_all("x-forwarded-for").rev() {
+    for header in forwarded.rev() {
         let Ok(text) = header.to_str() else {
             return Some(nearest);
         };
@@ -91,5 +97,24 @@ mod tests {
         assert_eq!(client_ip(&req), "10.0.0.4");
         let req = request("10.0.0.2", &[], "10.0.0.0/8");
         assert_eq!(client_ip(&req), "10.0.0.2");
+    }
+
+    #[test]
+    fn a_trusted_proxy_may_name_the_client_in_x_real_ip() {
+        let real = |peer: &str, value: &str, trusted: &str| {
+            let req = TestRequest::default()
+                .peer_addr(format!("{peer}:4000").parse().unwrap())
+                .app_data(TrustedProxies(IpAllowlist::parse(trusted).unwrap()))
+                .append_header(("X-Real-IP", value))
+                .to_http_request();
+            client_ip(&req)
+        };
+        assert_eq!(real("10.0.0.2", "203.0.113.7", "10.0.0.0/8"), "203.0.113.7");
+        assert_eq!(real("10.0.0.2", "junk", "10.0.0.0/8"), "10.0.0.2");
+        assert_eq!(
+            real("198.51.100.9", "203.0.113.7", "10.0.0.0/8"),
+            "198.51.100.9",
+            "not from an untrusted peer"
+        );
     }
 }

@@ -120,6 +120,11 @@ impl Scope {
     pub const fn new(resource: Resource, level: Level) -> Scope {
         Scope { resource, level }
     }
+
+    /// `RESOURCE:read` or `RESOURCE:write`, as a proxy asks for it.
+    pub fn parse(raw: &str) -> Result<Scope, DomainError> {
+        parse_scope(raw)
+    }
 }
 
 impl fmt::Display for Scope {
@@ -276,6 +281,19 @@ impl Access {
                 .map(Scope::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
+        }
+    }
+
+    /// The scopes space-separated (RFC 6749 §3.3), or `full`: what forward auth and
+    /// introspection tell a service.
+    pub fn scope_string(&self) -> String {
+        match self.scopes() {
+            None => "full".to_owned(),
+            Some(scopes) => scopes
+                .iter()
+                .map(Scope::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 

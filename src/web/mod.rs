@@ -40,10 +40,15 @@ use actix_web::{HttpResponse, web};
 pub use current_user::CurrentUser;
 pub use error::WebError;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The probes: no session and no first-run redirect, so they are mounted beside the pages'
+/// scope rather than in it (a load balancer asks `/healthz` many times a second).
+pub fn probes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/", web::get().to(home))
+        .route("/readyz", web::get().to(readyz));
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
         .route("/setup", web::get().to(setup::setup_form))
         .route("/setup", web::post().to(setup::create_first_admin))
         .route("/login", web::get().to(login::login_form))

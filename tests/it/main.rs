@@ -3,6 +3,8 @@
 
 #[path = "../common/database.rs"]
 mod database;
+#[path = "../common/nginx.rs"]
+mod nginx;
 #[path = "../common/smtp.rs"]
 mod smtp;
 #[macro_use]
@@ -19,9 +21,11 @@ mod notices;
 mod operations;
 mod permissions;
 mod process;
+mod proxy;
 mod setup;
 mod status_sql;
 mod token_helpers;
 mod token_story;
+mod verify;
 mod web_basics;
 mod web_tokens;
