@@ -64,9 +64,19 @@ const JSON_LIMIT_BYTES: usize = 16 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Outside /api/v1: a proxy's subrequest, not an API call; the same errors and checks.
-    // Any method: nginx's auth_request subrequest keeps the client's (a POST is checked with a
-    // POST, its body left out), while Traefik and Caddy send GET.
-    cfg.service(web::resource("/auth/verify").to(verify::forward_auth));
+    // The methods of a service's own calls: nginx's auth_request subrequest keeps the client's
+    // (a POST is checked with a POST, its body left out), while Traefik and Caddy send GET.
+    const VERIFY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
+    cfg.service(
+        web::resource("/auth/verify")
+            .route(web::get().to(verify::forward_auth))
+            .route(web::head().to(verify::forward_auth))
+            .route(web::post().to(verify::forward_auth))
+            .route(web::put().to(verify::forward_auth))
+            .route(web::patch().to(verify::forward_auth))
+            .route(web::delete().to(verify::forward_auth))
+            .default_service(web::to(not_allowed(VERIFY_METHODS))),
+    );
     cfg.service(
         web::scope("/api/v1")
             .app_data(

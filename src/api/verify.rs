@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// The scopes a proxy asks for (`scope=`, repeatable), all of which must be held.
 fn asked_scopes(query: &str) -> Result<Vec<Scope>, ApiError> {
     let asked: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(key, _)| key == "scope")
+        .filter(|(key, value)| key == "scope" && !value.trim().is_empty())
         .map(|(_, value)| value.into_owned())
         .collect();
     if asked.len() > MAX_SCOPES {
@@ -49,9 +49,9 @@ fn identity_headers(caller: &Caller, response: &mut actix_web::HttpResponseBuild
 
 /// Forward auth: 200 with the caller's identity in headers when the token is good and holds
 /// every `scope` asked for; 401 or 403 with RFC 6750's challenge otherwise. Reads no body and
-/// no cookie.
+/// no cookie. Every method of a call a proxy may check is answered alike.
 #[utoipa::path(
-    get,
+    method(get, head, post, put, patch, delete),
     path = "/auth/verify",
     tag = "verify",
     params(("scope" = Option<Vec<String>>, Query, description = "`RESOURCE:LEVEL`, repeatable: all must be held")),
@@ -67,7 +67,7 @@ pub async fn forward_auth(
     req: HttpRequest,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let asked = asked_scopes(req.query_string())?;
+    // The credential first: a caller without one hears 401 whatever the proxy asked for.
     let digest = match bearer::presented_digest(req.headers()) {
         Ok(digest) => digest,
         Err(BearerError::Missing) => return Err(ApiError::Unauthenticated),
@@ -76,6 +76,7 @@ pub async fn forward_auth(
             return Err(ApiError::InvalidToken(error.message()));
         }
     };
+    let asked = asked_scopes(req.query_string())?;
     let caller = caller::check(&state, digest, client_addr(&req), user_agent(&req)).await?;
     if let Some(missing) = asked.iter().find(|scope| !caller.may(scope)) {
         return Err(caller::insufficient(&caller, missing));

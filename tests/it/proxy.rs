@@ -125,5 +125,11 @@ both_backends! {
         assert_eq!(response.status(), StatusCode::OK, "{}", nginx.error_log());
         assert_eq!(response.text().await.unwrap(), "hello admin");
         assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // A POST is checked too (nginx's subrequest keeps the method, and leaves the body out).
+        let response = client.post(nginx.url("/invoices")).bearer_auth(&reader).body("{}").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{}", nginx.error_log());
+        let response = client.post(nginx.url("/invoices")).body("{}").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
     }
 }

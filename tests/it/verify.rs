@@ -52,9 +52,11 @@ both_backends! {
         let full = app.with_token("admin", "full", "engineer").await;
         let reader = app.with_scoped_token("admin", "billing-reader", "engineer", Some(&["billing:read"])).await;
 
-        let response = verify(&app, None, "").await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(header(&response, "www-authenticate"), "Bearer", "no token: a bare challenge");
+        for query in ["", "?scope=", "?scope=not-a-scope"] {
+            let response = verify(&app, None, query).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{query}: the token comes first");
+            assert_eq!(header(&response, "www-authenticate"), "Bearer", "no token: a bare challenge");
+        }
         let response = verify(&app, Some("Bearer ptk_nope"), "").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(header(&response, "www-authenticate"), r#"Bearer error="invalid_token""#);
@@ -122,7 +124,7 @@ both_backends! {
         }
     }
 
-    async fn suspended_deleted_and_foreign_tokens_are_refused_by_forward_auth(app) {
+    async fn suspended_deleted_expired_and_ip_refused_tokens_are_refused_by_forward_auth(app) {
         app.setup_admin().await;
         let token = app.with_token("admin", "soon-suspended", "engineer").await;
         let id = token_id(&app, &token).await;
@@ -131,7 +133,30 @@ both_backends! {
         assert_eq!(verify(&app, Some(&format!("Bearer {token}")), "").await.status(), StatusCode::UNAUTHORIZED);
         let response = post_on(&app, &format!("/tokens/{id}/delete"), &[("confirm", "delete")]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(verify(&app, Some(&format!("Bearer {token}")), "").await.status(), StatusCode::UNAUTHORIZED);
+        let response = verify(&app, Some(&format!("Bearer {token}")), "").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(header(&response, "www-authenticate"), r#"Bearer error="invalid_token""#);
+
+        // From an address outside its allowlist: 403, and the API says the same.
+        let admin = app.with_token("admin", "admin-full", "admin").await;
+        let body = json!({"name": "office only", "role": "engineer", "expires_in_days": 7,
+                          "allowed_ips": ["10.0.0.0/8"]});
+        let (status, _, made) = call(&app, Method::POST, "/api/v1/tokens", Some(&admin), Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let office = made["token"].as_str().unwrap().to_owned();
+        let response = verify(&app, Some(&format!("Bearer {office}")), "").await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.json::<Value>().await.unwrap()["error"], "ip_not_allowed");
+
+        // The APIKey scheme works on the API too.
+        let response = app.client.get(app.url("/api/v1/me")).header("Authorization", format!("APIKey {admin}")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+
+        // Past its expiry.
+        app.clock.advance(chrono::TimeDelta::days(31));
+        let response = verify(&app, Some(&format!("Bearer {admin}")), "").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.json::<Value>().await.unwrap()["message"], "The token has expired.");
     }
 
     async fn introspection_tells_an_account_about_its_own_tokens_only(app) {
