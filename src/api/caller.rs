@@ -22,7 +22,7 @@ use crate::domain::secret::TokenDigest;
 use crate::metrics::{BearerOutcome, METRICS};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEvent};
-use crate::store::{addresses, notices, tokens};
+use crate::store::{addresses, notices, throttles, tokens};
 
 /// What an API route needs of the calling token. Every route that takes a token declares its
 /// scope through `Allowed<N>`, and the OpenAPI document lists it (`security(("bearer" =
@@ -92,8 +92,13 @@ pub(super) fn insufficient(caller: &Caller, needed: &Scope) -> ApiError {
     }
 }
 
-/// How often one instance notes the same (token, address) pair, and records the same refusal.
+/// How often one instance notes the same (token, address) pair, and the account records the
+/// same refusal.
 const NOTE_EVERY: Duration = Duration::from_secs(60);
+
+fn every() -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(NOTE_EVERY).unwrap_or(chrono::TimeDelta::MAX)
+}
 
 /// A request authenticated by a personal token, whatever its scopes: for the routes any token
 /// may call (`/me`, `/tokens/self`). Every other route takes `Allowed`.
@@ -236,8 +241,9 @@ struct RefusalContext {
     name: String,
 }
 
-/// A refused address goes in the audit log, once a minute per token and address on this
-/// instance, so a client stuck retrying cannot fill the log.
+/// A refused address goes in the audit log once a minute per token and address, across every
+/// instance (this one's memory first, then the shared count), so a client stuck retrying
+/// cannot fill the log.
 fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Option<IpAddr>) {
     let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let RefusalContext {
@@ -245,7 +251,8 @@ fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Optio
         account,
         name,
     } = context;
-    if !state.first_within(&format!("refused:{token}:{ip}"), NOTE_EVERY) {
+    let key = format!("refused:{token}:{ip}");
+    if !state.first_within(&key, NOTE_EVERY) {
         return;
     }
     let (state, now) = (state.clone(), state.now());
@@ -253,6 +260,9 @@ fn record_refusal(state: &Data<AppState>, context: RefusalContext, client: Optio
         let recorded = state
             .store
             .run(move |conn| {
+                if !throttles::hit(conn, &key, 1, every(), now)? {
+                    return Ok(());
+                }
                 audit::record(
                     conn,
                     AuditEvent {

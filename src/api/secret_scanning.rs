@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use actix_web::web::{Data, Payload};
 use actix_web::{HttpRequest, HttpResponse};
+use chrono::TimeDelta;
 use futures_util::StreamExt;
 
 use super::error::ApiError;
@@ -15,6 +16,7 @@ use crate::auth::client_ip;
 use crate::auth::scanning::{self, Feedback, MAX_REPORT_BYTES, ScanningError};
 use crate::state::AppState;
 use crate::store::leaks::{self, ReportedSecret};
+use crate::store::throttles;
 use crate::store::tokens::Reported;
 
 /// Reports per client address per minute; GitHub sends far fewer.
@@ -44,11 +46,19 @@ pub async fn report(
         return Err(ApiError::NotFound);
     };
     let ip = client_ip(&req);
-    if !state.within_rate(
-        &format!("scanning:{ip}"),
-        REPORTS_PER_MINUTE,
-        Duration::from_secs(60),
-    ) {
+    // This instance's memory first (free), then the count every instance shares.
+    let key = format!("scanning:{ip}");
+    if !state.within_rate(&key, REPORTS_PER_MINUTE, Duration::from_secs(60)) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let now = state.now();
+    let shared = state
+        .store
+        .run(move |conn| {
+            throttles::hit(conn, &key, REPORTS_PER_MINUTE, TimeDelta::seconds(60), now)
+        })
+        .await?;
+    if !shared {
         return Err(ApiError::TooManyRequests);
     }
     // Read at most the limit, so a larger body costs nothing past it.

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod server_keys;
 pub mod services;
 pub mod status_sql;
+pub mod throttles;
 pub mod tls;
 pub mod tokens;
 pub mod users;
@@ -313,12 +314,39 @@ pub fn ping(conn: &mut AnyConnection) -> StoreResult<()> {
     Ok(())
 }
 
+/// The key of the advisory lock migrations run under on Postgres.
+const MIGRATION_LOCK: &str = "personal-tokens:migrations";
+
+/// Runs the migrations not yet applied. On Postgres they run under a session advisory lock, so
+/// instances that start together take turns: the first applies them, the others find nothing
+/// left to do (unlocked, two would both create diesel's own table and one would die on a
+/// duplicate key). SQLite is one process's file; its write lock is enough.
 pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
-    let result = match conn {
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
-        AnyConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop),
-    };
-    result.map_err(|e| StoreError::Migration(e.to_string()))
+    let migration_error =
+        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+    match conn {
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(drop)
+            .map_err(migration_error),
+        AnyConnection::Postgres(c) => {
+            diesel::sql_query("SELECT pg_advisory_lock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(MIGRATION_LOCK)
+                .execute(c)?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(drop)
+                .map_err(migration_error);
+            // Released with the session anyway; unlocked here so a long-lived connection
+            // does not keep the others waiting.
+            let unlocked = diesel::sql_query("SELECT pg_advisory_unlock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(MIGRATION_LOCK)
+                .execute(c);
+            applied?;
+            unlocked?;
+            Ok(())
+        }
+    }
 }
 
 /// Runs `job` in a transaction that holds the write lock named by `lock_key` from its first

@@ -131,6 +131,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    throttles (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(account_policies -> accounts (account_id));
 diesel::joinable!(tokens -> accounts (account_id));
@@ -147,4 +155,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_activity,
     server_secrets,
     services,
+    throttles,
 );

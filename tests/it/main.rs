@@ -14,6 +14,7 @@ mod admin;
 mod api_tokens;
 mod bad_input;
 mod cli;
+mod instances;
 mod layering;
 mod leaks;
 mod login;

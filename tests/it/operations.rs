@@ -386,3 +386,27 @@ async fn on_postgres_the_token_check_survives_its_connection_being_killed() {
     let after = check_backends(&app);
     assert!(!after.is_empty() && after.iter().all(|pid| !before.contains(pid)));
 }
+
+/// Several instances started at the same moment over an empty Postgres database all come up:
+/// one applies the migrations, the others wait for it and find nothing left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_together_over_an_empty_postgres_all_come_up() {
+    let Some((url, _database)) = TestDatabase::postgres() else {
+        return;
+    };
+    let url = personal_tokens::store::DatabaseUrl::parse(&url).unwrap();
+    let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let instances: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, start) = (url.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                personal_tokens::store::Store::open(&url, 1).map(drop)
+            })
+        })
+        .collect();
+    for instance in instances {
+        let opened = instance.join().expect("no panic");
+        assert!(opened.is_ok(), "an instance failed to start: {opened:?}");
+    }
+}
