@@ -11,6 +11,8 @@ use crate::domain::UserId;
 use crate::domain::secret::PlainToken;
 
 const USER_ID: &str = "uid";
+/// The id of the session's row in the store: a page is served only while that row is live.
+const SESSION_ID: &str = "sid";
 /// The user's session epoch at sign-in; a session from an older epoch has been ended.
 const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
@@ -56,25 +58,43 @@ pub fn csrf_matches(session: &Session, presented: &str) -> bool {
     csrf::matches(expected.as_deref(), presented)
 }
 
-/// Starts a fresh session for `user` at their current session `epoch`: old contents dropped, new
-/// cookie, new CSRF token.
-pub fn sign_in(session: &Session, user: &UserId, epoch: i32) -> Result<(), SessionError> {
+/// Starts a fresh session for `user` at their current session `epoch`, as the store's session
+/// `id`: old contents dropped, new cookie, new CSRF token.
+pub fn sign_in(session: &Session, user: &UserId, epoch: i32, id: &str) -> Result<(), SessionError> {
     session.clear();
     session.renew();
     session
         .insert(USER_ID, user.as_str())
+        .and_then(|()| session.insert(SESSION_ID, id))
         .and_then(|()| session.insert(EPOCH, epoch))
         .and_then(|()| session.insert(CSRF, csrf::generate()))
         .map_err(SessionError)
 }
 
-/// The user this session was signed in as, and the session epoch it was signed in at. Whether
-/// that user may still act is the caller's question (they may have been deactivated since).
-pub fn signed_in_user(session: &Session) -> Option<(UserId, i32)> {
-    let id = session.get::<String>(USER_ID).ok().flatten()?;
-    // Sessions from before epochs existed carry none: epoch 0, which every user started at.
+/// Who a session was signed in as, at which session epoch, in which stored session.
+pub struct SignedIn {
+    pub user: UserId,
+    pub epoch: i32,
+    pub id: String,
+}
+
+/// The sign-in this session carries. Whether that user may still act, and whether the stored
+/// session is still live, are the caller's questions. A cookie from before stored sessions
+/// existed names none, and counts as signed out.
+pub fn signed_in_user(session: &Session) -> Option<SignedIn> {
+    let user = session.get::<String>(USER_ID).ok().flatten()?;
+    let id = session.get::<String>(SESSION_ID).ok().flatten()?;
     let epoch = session.get::<i32>(EPOCH).ok().flatten().unwrap_or(0);
-    Some((UserId::from_trusted(id), epoch))
+    Some(SignedIn {
+        user: UserId::from_trusted(user),
+        epoch,
+        id,
+    })
+}
+
+/// The stored session this cookie names, for signing out.
+pub fn session_id(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_ID).ok().flatten()
 }
 
 /// Keeps this session signed in after its user's epoch moved on (they changed their password

@@ -14,6 +14,7 @@ pub mod rows;
 pub mod schema;
 pub mod server_keys;
 pub mod services;
+pub mod sessions;
 pub mod status_sql;
 pub mod throttles;
 pub mod tls;

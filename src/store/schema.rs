@@ -139,6 +139,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(account_policies -> accounts (account_id));
 diesel::joinable!(tokens -> accounts (account_id));
@@ -156,4 +165,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_secrets,
     services,
     throttles,
+    sessions,
 );

@@ -1,6 +1,6 @@
 //! `CurrentUser`, the extractor every signed-in page takes: the session's user, looked up afresh
-//! on each request so a deactivation or a password change elsewhere takes effect at once. Anyone
-//! else is sent to the sign-in page.
+//! on each request with its stored session (one query), so a sign-out, a deactivation or a
+//! password change elsewhere takes effect at once. Anyone else is sent to the sign-in page.
 
 use actix_session::{Session, SessionExt};
 use actix_web::web::Data;
@@ -11,7 +11,7 @@ use super::WebError;
 use crate::auth::session;
 use crate::domain::User;
 use crate::state::AppState;
-use crate::store::users;
+use crate::store::sessions;
 
 /// The signed-in, active user of this request.
 pub struct CurrentUser {
@@ -28,12 +28,13 @@ impl FromRequest for CurrentUser {
         let state = req.app_data::<Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| WebError::Internal("app state missing".into()))?;
-            let Some((id, epoch)) = session::signed_in_user(&session) else {
+            let Some(signed_in) = session::signed_in_user(&session) else {
                 return Err(WebError::SignInRequired);
             };
+            let epoch = signed_in.epoch;
             let user = state
                 .store
-                .run(move |conn| users::find_user_by_id(conn, &id))
+                .run(move |conn| sessions::find_signed_in(conn, &signed_in.user, &signed_in.id))
                 .await?;
             match user {
                 Some(user) if user.active && user.session_epoch == epoch => {

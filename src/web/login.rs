@@ -17,6 +17,7 @@ use crate::auth::session;
 use crate::auth::sign_in::{self, SignIn};
 use crate::domain::Username;
 use crate::state::AppState;
+use crate::store::sessions;
 
 const INVALID: &str = "Invalid username or password.";
 const THROTTLED: &str = "Too many failed sign-in attempts. Wait 15 minutes and try again.";
@@ -91,7 +92,7 @@ pub async fn sign_in(
     );
     let status = match attempt.await? {
         SignIn::SignedIn(user) => {
-            session::sign_in(&session, &user.id, user.session_epoch)?;
+            begin_session(&state, &session, &user).await?;
             return Ok(see_other("/tokens"));
         }
         SignIn::Throttled => (StatusCode::TOO_MANY_REQUESTS, THROTTLED),
@@ -100,10 +101,35 @@ pub async fn sign_in(
     login_page(&session, status.0, form.username, Some(status.1))
 }
 
+/// A stored session for `user`, and the cookie that names it (sign-in and first-run setup).
+pub async fn begin_session(
+    state: &AppState,
+    session: &Session,
+    user: &crate::domain::User,
+) -> Result<(), WebError> {
+    let (id, now) = (user.id.clone(), state.now());
+    let stored = state
+        .store
+        .run(move |conn| sessions::start(conn, &id, now))
+        .await?;
+    session::sign_in(session, &user.id, user.session_epoch, &stored)?;
+    Ok(())
+}
+
+/// Ends the stored session, so the cookie stops working wherever it is (a copy included), then
+/// clears this one.
 pub async fn sign_out(
+    state: Data<AppState>,
     session: Session,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, WebError> {
+    if let Some(id) = session::session_id(&session) {
+        let now = state.now();
+        state
+            .store
+            .run(move |conn| sessions::end(conn, &id, now))
+            .await?;
+    }
     session::sign_out(&session);
     Ok(see_other("/login"))
 }

@@ -101,7 +101,7 @@ pub async fn create_first_admin(
         return Err(WebError::NotFound);
     };
     state.mark_setup_done();
-    session::sign_in(&session, &user.id, user.session_epoch)?;
+    super::login::begin_session(&state, &session, &user).await?;
     session::push_flash(
         &session,
         FlashKind::Success,

@@ -102,3 +102,44 @@ async fn refused_addresses_and_scanning_reports_are_limited_as_if_there_were_one
     let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((heard, limited), (60, 61), "{statuses:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_made_on_one_instance_works_on_the_others_until_signed_out_anywhere() {
+    let Some((app, others, _keys)) = three_instances().await else {
+        return;
+    };
+    app.setup_admin().await;
+    let signed_in = app.new_browser().login("admin", ADMIN_PASSWORD).await;
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("pt_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("a session cookie");
+    for other in &others {
+        let page = crate::login::get_with_cookie(&other.address, "/tokens", &cookie).await;
+        assert_eq!(
+            page.status(),
+            StatusCode::OK,
+            "the session works on {}",
+            other.address
+        );
+    }
+    // Signed out on the second instance, with the same cookie (as the browser would send it).
+    let form = crate::login::get_with_cookie(&others[0].address, "/settings", &cookie).await;
+    let csrf = csrf_token_in(&form.text().await.unwrap());
+    let out = client()
+        .post(format!("{}/logout", others[0].address))
+        .header("Cookie", &cookie)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&out), "/login");
+    for address in [&app.address, &others[0].address, &others[1].address] {
+        let page = crate::login::get_with_cookie(address, "/tokens", &cookie).await;
+        assert_eq!(location(&page), "/login", "signed out on {address} too");
+    }
+}

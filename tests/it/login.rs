@@ -148,3 +148,39 @@ async fn cookies_are_secure_when_configured() {
     assert!(session.contains("Secure"));
     assert!(session.contains("HttpOnly"));
 }
+
+/// The session cookie a response set, as a `Cookie` header value.
+fn session_cookie(response: &reqwest::Response) -> String {
+    set_cookie_headers(response)
+        .iter()
+        .find(|c| c.starts_with("pt_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("the sign-in sets the session cookie")
+}
+
+/// A GET with a copied cookie and nothing else.
+pub async fn get_with_cookie(address: &str, path: &str, cookie: &str) -> reqwest::Response {
+    client()
+        .get(format!("{address}{path}"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+both_backends! {
+    async fn signing_out_ends_the_session_even_for_a_copied_cookie(app) {
+        app.setup_admin().await;
+        let browser = app.new_browser();
+        let signed_in = browser.login("admin", ADMIN_PASSWORD).await;
+        let copied = session_cookie(&signed_in);
+        let before = get_with_cookie(&app.address, "/tokens", &copied).await;
+        assert_eq!(before.status().as_u16(), 200, "the copy works while the session lives");
+
+        assert_eq!(location(&browser.logout().await), "/login");
+        let after = get_with_cookie(&app.address, "/tokens", &copied).await;
+        assert_eq!(location(&after), "/login", "the copied cookie is signed out too");
+        // Another session of the same person is not touched.
+        assert!(app.get_html("/tokens").await.contains("Ada Admin"));
+    }
+}
