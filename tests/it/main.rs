@@ -13,6 +13,7 @@ mod helpers;
 mod admin;
 mod api_tokens;
 mod bad_input;
+mod balanced;
 mod cli;
 mod instances;
 mod layering;
