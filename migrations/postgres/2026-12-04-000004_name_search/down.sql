@@ -1,0 +1,1 @@
+DROP INDEX idx_tokens_name_trgm;
