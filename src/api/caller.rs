@@ -15,7 +15,7 @@ use futures_util::future::LocalBoxFuture;
 use super::error::ApiError;
 use crate::auth::{bearer, client_addr};
 use crate::domain::audit::AuditKind;
-use crate::domain::credential::{Caller, Refusal};
+use crate::domain::credential::{Caller, Credential, Refusal};
 use crate::domain::notice::NoticeKind;
 use crate::domain::scopes::{Level, Resource, Scope};
 use crate::domain::secret::TokenDigest;
@@ -136,11 +136,21 @@ pub async fn check(
     client: Option<IpAddr>,
     user_agent: String,
 ) -> Result<Caller, ApiError> {
-    let now = state.clock.now();
     let credential = state.store.find_credential(digest).await?.ok_or_else(|| {
         METRICS.bearer(BearerOutcome::Invalid);
         ApiError::InvalidToken("The token is not valid.")
     })?;
+    check_found(state, credential, client, user_agent).await
+}
+
+/// `check` for a token already found by its digest (introspection looks before it checks).
+pub async fn check_found(
+    state: &Data<AppState>,
+    credential: Credential,
+    client: Option<IpAddr>,
+    user_agent: String,
+) -> Result<Caller, ApiError> {
+    let now = state.clock.now();
     let due = credential.last_use_due(now);
     // The usual case, a client using the address it used a moment ago, was noted then:
     // nothing more to do, and no lock taken.
@@ -174,7 +184,12 @@ pub async fn check(
     if due {
         // A write, so the blocking pool even on SQLite: it may wait for the write lock.
         let id = caller.credential.token_id.clone();
-        let ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        // With no address (an introspection) the last one stays: "unknown" would make the
+        // next real use look like a new address.
+        let ip = client
+            .map(|ip| ip.to_string())
+            .or_else(|| caller.credential.last_used_ip.clone())
+            .unwrap_or_else(|| "unknown".to_owned());
         state
             .store
             .run(move |conn| tokens::record_use(conn, &id, now, &ip))

@@ -182,6 +182,11 @@ pub async fn create_token(
             return Err(Refusal::Invalid(every_error(errors, &input, &policy, now)).into());
         }
     };
+    // A scoped token makes only tokens within its own scopes.
+    request
+        .access
+        .within(&caller.credential.access, caller.effective_role)
+        .map_err(|e| Refusal::Invalid(vec![e]))?;
     let (ip, secret) = (client_ip(&req), PlainToken::generate());
     let (outcome, secret) = state
         .store
@@ -363,6 +368,7 @@ pub async fn regenerate_token(
         allowed_ips,
         overlap,
         access,
+        actor_access: caller.credential.access.clone(),
     };
     let (actor, ip, now) = (caller.acting_user(), client_ip(&req), state.now());
     let secret = PlainToken::generate();

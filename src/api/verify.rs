@@ -21,7 +21,7 @@ use crate::state::AppState;
 fn asked_scopes(query: &str) -> Result<Vec<Scope>, ApiError> {
     let asked: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(key, value)| key == "scope" && !value.trim().is_empty())
-        .map(|(_, value)| value.into_owned())
+        .map(|(_, value)| value.trim().to_owned())
         .collect();
     if asked.len() > MAX_SCOPES {
         return Err(ApiError::BadRequest(format!(
@@ -44,7 +44,13 @@ fn identity_headers(caller: &Caller, response: &mut actix_web::HttpResponseBuild
         .insert_header(("X-Auth-Account", credential.issuer.account_name.as_str()))
         .insert_header(("X-Auth-Token-Id", credential.token_id.as_str()))
         .insert_header(("X-Auth-Role", caller.effective_role.as_str()))
-        .insert_header(("X-Auth-Scopes", credential.access.scope_string()));
+        .insert_header((
+            "X-Auth-Scopes",
+            credential
+                .access
+                .effective(caller.effective_role)
+                .scope_string(),
+        ));
 }
 
 /// Forward auth: 200 with the caller's identity in headers when the token is good and holds
@@ -76,8 +82,8 @@ pub async fn forward_auth(
             return Err(ApiError::InvalidToken(error.message()));
         }
     };
-    let asked = asked_scopes(req.query_string())?;
     let caller = caller::check(&state, digest, client_addr(&req), user_agent(&req)).await?;
+    let asked = asked_scopes(req.query_string())?;
     if let Some(missing) = asked.iter().find(|scope| !caller.may(scope)) {
         return Err(caller::insufficient(&caller, missing));
     }
@@ -180,26 +186,43 @@ pub async fn introspect(
     let Some(digest) = presented_token(&req, &body)? else {
         return Ok(HttpResponse::Ok().json(Introspection::inactive()));
     };
-    // The checked token's own address is not known here: a token with an allowlist is
-    // inactive to introspection, as it is to any call from an unknown address.
-    let checked = match caller::check(&state, digest, None, String::new()).await {
+    let inactive = || Ok(HttpResponse::Ok().json(Introspection::inactive()));
+    let Some(found) = state.store.find_credential(digest).await? else {
+        return inactive();
+    };
+    // Another account's token is not even looked at further: nothing of it is recorded. Nor is
+    // a token with an allowlist: its caller's address is not known here, so it is inactive, as
+    // to any call from an unknown address, without a refusal in its account's log.
+    if found.issuer.account_id != caller.credential.issuer.account_id
+        || !found.allowed_ips.is_empty()
+    {
+        return inactive();
+    }
+    let checked = match caller::check_found(&state, found, None, String::new()).await {
         Ok(checked) => checked,
         Err(ApiError::Unavailable(error)) => return Err(ApiError::Unavailable(error)),
-        Err(_) => return Ok(HttpResponse::Ok().json(Introspection::inactive())),
+        Err(_) => return inactive(),
     };
     let issuer = &checked.credential.issuer;
-    if issuer.account_id != caller.credential.issuer.account_id {
-        return Ok(HttpResponse::Ok().json(Introspection::inactive()));
-    }
     let credential = &checked.credential;
+    // An old secret in a rotation's overlap stops at its deletion time, before its expiry.
+    let ends = [credential.expires_at, credential.deleted_at]
+        .into_iter()
+        .flatten()
+        .min();
     Ok(HttpResponse::Ok().json(Introspection {
         active: true,
-        scope: Some(credential.access.scope_string()),
+        scope: Some(
+            credential
+                .access
+                .effective(checked.effective_role)
+                .scope_string(),
+        ),
         username: Some(issuer.username.clone()),
         sub: Some(issuer.id.to_string()),
         client_id: Some(credential.token_id.to_string()),
         token_type: Some("bearer"),
-        exp: credential.expires_at.map(|at| at.and_utc().timestamp()),
+        exp: ends.map(|at| at.and_utc().timestamp()),
         iat: Some(credential.created_at.and_utc().timestamp()),
         iss: state.public_url.clone(),
         account: Some(issuer.account_name.clone()),

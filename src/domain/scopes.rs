@@ -238,6 +238,44 @@ impl Access {
         }
     }
 
+    /// Whether a caller with `giver` access, acting as `giver_role`, may hand this access out
+    /// (a token making or regenerating a token): never more than the giver reaches itself, so
+    /// a scoped token cannot mint a wider one.
+    pub fn within(&self, giver: &Access, giver_role: Role) -> Result<(), DomainError> {
+        let Access::Scoped(_) = giver else {
+            return Ok(());
+        };
+        match self {
+            Access::Full => Err(scopes_error(
+                "This token is limited to scopes, so the tokens it makes are too: give \"scopes\" \
+                 within its own.",
+            )),
+            Access::Scoped(scopes) => scopes.iter().try_for_each(|(resource, level)| {
+                match giver.level_on(resource, giver_role) {
+                    Some(held) if held >= *level => Ok(()),
+                    _ => Err(scopes_error(format!(
+                        "This token does not hold {resource}:{} itself, so it cannot give it.",
+                        level.as_str()
+                    ))),
+                }
+            }),
+        }
+    }
+
+    /// The access in force for a token acting as `role`: each scope capped by the role's
+    /// ceiling, and those the role allows nothing of dropped. What a service is told.
+    pub fn effective(&self, role: Role) -> Access {
+        match self {
+            Access::Full => Access::Full,
+            Access::Scoped(scopes) => Access::Scoped(
+                scopes
+                    .keys()
+                    .filter_map(|resource| Some((resource.clone(), self.level_on(resource, role)?)))
+                    .collect(),
+            ),
+        }
+    }
+
     /// The services (not built-in resources) this access names.
     pub fn services(&self) -> impl Iterator<Item = &Resource> {
         let scopes = match self {
@@ -480,6 +518,50 @@ mod tests {
         assert!(many.unwrap_err().message.contains("at most 64"));
         let error = Access::parse("owner", &[], Role::Admin).unwrap_err();
         assert_eq!(error.field, "access");
+    }
+
+    #[test]
+    fn a_scoped_token_gives_out_no_more_than_it_holds() {
+        let giver = scoped(&["tokens:write", "billing:read"], Role::Engineer).unwrap();
+        let asked = |scopes: &[&str]| scoped(scopes, Role::Engineer).unwrap();
+        assert!(
+            asked(&["tokens:read", "billing:read"])
+                .within(&giver, Role::Engineer)
+                .is_ok()
+        );
+        assert!(
+            asked(&["billing:write"])
+                .within(&giver, Role::Engineer)
+                .is_err()
+        );
+        assert!(
+            asked(&["introspect:read"])
+                .within(&giver, Role::Engineer)
+                .is_err()
+        );
+        assert!(Access::Full.within(&giver, Role::Engineer).is_err());
+        // Demoted, the giver's own write is read only, and so is what it may give.
+        assert!(
+            asked(&["tokens:write"])
+                .within(&giver, Role::ReadOnly)
+                .is_err()
+        );
+        assert!(Access::Full.within(&Access::Full, Role::ReadOnly).is_ok());
+    }
+
+    #[test]
+    fn the_access_in_force_is_capped_by_the_role() {
+        let access = scoped(
+            &["billing:write", "introspect:read", "tokens:read"],
+            Role::Engineer,
+        )
+        .unwrap();
+        assert_eq!(access.effective(Role::Engineer), access);
+        assert_eq!(
+            access.effective(Role::ReadOnly).scope_string(),
+            "billing:read tokens:read"
+        );
+        assert_eq!(Access::Full.effective(Role::ReadOnly), Access::Full);
     }
 
     #[test]

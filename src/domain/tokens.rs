@@ -354,6 +354,8 @@ pub struct Regeneration {
     pub overlap: TimeDelta,
     /// The successor's access; `None` keeps the old token's.
     pub access: Option<Access>,
+    /// What the actor may hand out: a person's is full; an API caller's is its token's.
+    pub actor_access: Access,
 }
 
 /// What the store writes for a regenerate.
@@ -399,6 +401,7 @@ pub fn plan_regenerate(
     let access = how.access.clone().unwrap_or_else(|| old.access.clone());
     access
         .check_within(old.role)
+        .and_then(|()| access.within(&how.actor_access, actor_role))
         .and_then(|()| access.unknown_services(account.services))
         .map_err(|e| Refusal::Invalid(vec![e]))?;
     let old_ends = (now + how.overlap.max(TimeDelta::zero()))
@@ -765,6 +768,7 @@ mod tests {
         let how = |hours| Regeneration {
             allowed_ips: None,
             access: None,
+            actor_access: Access::Full,
             overlap: TimeDelta::hours(hours),
         };
         let token = record(Role::Admin, now);
@@ -808,6 +812,7 @@ mod tests {
         let how = Regeneration {
             allowed_ips: None,
             access: None,
+            actor_access: Access::Full,
             overlap: TimeDelta::zero(),
         };
         let live = record(Role::Engineer, now);

@@ -80,13 +80,23 @@ const REPEATABLE: [&str; 1] = ["scopes"];
 /// The pairs as one form again, each repeatable field's values joined into one value.
 fn join_repeated(pairs: Vec<(String, String)>) -> String {
     let mut joined: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    // Where each repeatable field's one value sits: the others are passed on as they came,
+    // in one pass over the form (it is read before its CSRF token is checked).
+    let mut held: [Option<usize>; REPEATABLE.len()] = [None; REPEATABLE.len()];
     for (key, value) in pairs {
-        match joined.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, held)) if REPEATABLE.contains(&key.as_str()) => {
-                held.push('\n');
-                held.push_str(&value);
+        let field = REPEATABLE.iter().position(|r| *r == key);
+        match field.and_then(|f| held[f]) {
+            Some(at) => {
+                let so_far = &mut joined[at].1;
+                so_far.push('\n');
+                so_far.push_str(&value);
             }
-            _ => joined.push((key, value)),
+            None => {
+                if let Some(f) = field {
+                    held[f] = Some(joined.len());
+                }
+                joined.push((key, value));
+            }
         }
     }
     serde_urlencoded::to_string(&joined).unwrap_or_default()

@@ -138,6 +138,7 @@ pub async fn regenerate_token(
         allowed_ips,
         overlap,
         access,
+        actor_access: Access::Full,
     };
     let (actor, ip, now) = (current.user.clone(), client_ip(&req), state.now());
     let target = id.clone();

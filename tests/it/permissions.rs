@@ -36,8 +36,10 @@ async fn operations(app: &Browser) -> Vec<(Method, String, Option<Vec<String>>)>
 /// A body the route accepts, so that a call holding the scope gets past validation.
 fn body_for(method: &Method, path: &str) -> Option<Value> {
     match (method.as_str(), path) {
+        // Within the holder's own tokens:write: a scoped token makes only scoped tokens.
         ("POST", "/api/v1/tokens") => Some(json!({
-            "name": format!("made-{}", rand_suffix()), "role": "read_only", "expires_in_days": 7
+            "name": format!("made-{}", rand_suffix()), "role": "read_only", "expires_in_days": 7,
+            "scopes": ["tokens:read"]
         })),
         ("POST", p) if p.ends_with("/regenerate") => Some(json!({})),
         _ => None,
@@ -204,13 +206,53 @@ both_backends! {
         assert_eq!(values, ["tokens:read"]);
     }
 
+    async fn a_scoped_token_cannot_make_or_regenerate_a_wider_one(app) {
+        app.setup_admin().await;
+        assert_eq!(add_service(&app, "billing", "").await.status(), StatusCode::SEE_OTHER);
+        let full = app.with_token("admin", "admin-full", "admin").await;
+        let minter = app.with_scoped_token("admin", "minter", "admin", Some(&["tokens:write"])).await;
+        let create = |scopes: Value| {
+            let (app, minter) = (&app, minter.clone());
+            async move {
+                let mut body = json!({"name": format!("m-{}", rand_suffix()), "role": "engineer", "expires_in_days": 7});
+                if !scopes.is_null() {
+                    body["scopes"] = scopes;
+                }
+                call(app, Method::POST, "/api/v1/tokens", Some(&minter), Some(body)).await
+            }
+        };
+        let (status, _, body) = create(Value::Null).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "no full token from a scoped one: {body}");
+        assert_eq!(body["error"], "invalid_scope");
+        let (status, _, _) = create(json!(["billing:read"])).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "nor one reaching what it does not");
+        let (status, _, made) = create(json!(["tokens:read"])).await;
+        assert_eq!(status, StatusCode::CREATED, "within its own: {made}");
+
+        // Regenerating a full token through it keeps it full: refused. So is making one full.
+        let (_, _, full_self) = call(&app, Method::GET, "/api/v1/tokens/self", Some(&full), None).await;
+        let full_id = full_self["id"].as_str().unwrap();
+        let (status, _, _) = call(&app, Method::POST, &format!("/api/v1/tokens/{full_id}/regenerate"), Some(&minter), Some(json!({}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let made_id = made["id"].as_str().unwrap();
+        let (status, _, _) = call(&app, Method::POST, &format!("/api/v1/tokens/{made_id}/regenerate"), Some(&minter), Some(json!({"scopes": null}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _, renewed) = call(&app, Method::POST, &format!("/api/v1/tokens/{made_id}/regenerate"), Some(&minter), Some(json!({}))).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(renewed["scopes"], json!(["tokens:read"]));
+        // A full token still makes full tokens, as before.
+        let body = json!({"name": "from-full", "role": "engineer", "expires_in_days": 7});
+        let (status, _, _) = call(&app, Method::POST, "/api/v1/tokens", Some(&full), Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+
     async fn a_demotion_narrows_a_scoped_token_at_once(app) {
         app.setup_admin().await;
         app.with_user("Acme", "erin", "Erin Engineer", "engineer").await;
         let token = app
             .with_scoped_token("erin", "deployer", "engineer", Some(&["tokens:write"]))
             .await;
-        let body = json!({"name": "child", "role": "read_only", "expires_in_days": 1});
+        let body = json!({"name": "child", "role": "read_only", "expires_in_days": 1, "scopes": ["tokens:read"]});
         let (status, _, _) = call(&app, Method::POST, "/api/v1/tokens", Some(&token), Some(body.clone())).await;
         assert_eq!(status, StatusCode::CREATED);
 
@@ -218,7 +260,7 @@ both_backends! {
         let response = post_on(&app, &format!("/users/{erin_id}/role"), &[("role", "read_only")]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
-        let body = json!({"name": "child-2", "role": "read_only", "expires_in_days": 1});
+        let body = json!({"name": "child-2", "role": "read_only", "expires_in_days": 1, "scopes": ["tokens:read"]});
         let (status, headers, answer) = call(&app, Method::POST, "/api/v1/tokens", Some(&token), Some(body)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
         assert_eq!(challenge(&headers), r#"Bearer error="insufficient_scope", scope="tokens:write""#);

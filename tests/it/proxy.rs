@@ -29,7 +29,8 @@ fn readme_recipe(app_port: u16, upstream_port: u16, port: u16, scope: &str) -> S
         .replace("billing:read", scope)
 }
 
-/// A tiny HTTP upstream: answers 200 with the `X-Auth-User` it was sent, and counts requests.
+/// A tiny HTTP upstream: answers 200 with the `X-Auth-User` and `X-Auth-Role` it was sent, and
+/// counts requests.
 async fn upstream() -> (u16, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -51,15 +52,16 @@ async fn upstream() -> (u16, Arc<AtomicUsize>) {
                     }
                 }
                 let text = String::from_utf8_lossy(&request);
-                let user = text
-                    .lines()
-                    .find_map(|line| {
-                        let (name, value) = line.split_once(':')?;
-                        name.eq_ignore_ascii_case("x-auth-user")
-                            .then(|| value.trim().to_owned())
-                    })
-                    .unwrap_or_default();
-                let body = format!("hello {user}");
+                let sent = |header: &str| {
+                    text.lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case(header)
+                                .then(|| value.trim().to_owned())
+                        })
+                        .unwrap_or_default()
+                };
+                let body = format!("hello {} as {}", sent("x-auth-user"), sent("x-auth-role"));
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
@@ -123,8 +125,19 @@ both_backends! {
         // The good token passes, and the upstream learns who is calling.
         let response = get(nginx.url("/invoices"), Some(reader.clone())).await;
         assert_eq!(response.status(), StatusCode::OK, "{}", nginx.error_log());
-        assert_eq!(response.text().await.unwrap(), "hello admin");
+        assert_eq!(response.text().await.unwrap(), "hello admin as engineer");
         assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // What a client sends of the identity headers is replaced, never passed on.
+        let response = client
+            .get(nginx.url("/invoices"))
+            .bearer_auth(&reader)
+            .header("X-Auth-Role", "admin")
+            .header("X-Auth-User", "someone-else")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.text().await.unwrap(), "hello admin as engineer");
+        hits.fetch_sub(1, Ordering::SeqCst);
         // A POST is checked too (nginx's subrequest keeps the method, and leaves the body out).
         let response = client.post(nginx.url("/invoices")).bearer_auth(&reader).body("{}").send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{}", nginx.error_log());

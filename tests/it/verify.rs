@@ -97,9 +97,27 @@ both_backends! {
             let response = verify(&app, Some(&authorization), &query).await;
             assert!(response.status().is_client_error(), "{query}: {}", response.status());
         }
-        // The check is a use of the token.
-        let (_, _, own) = call(&app, Method::GET, "/api/v1/tokens/self", Some(&reader), None).await;
-        assert!(own["last_used_at"].is_string(), "{own}");
+    }
+
+    async fn services_are_told_the_scopes_in_force_after_a_demotion(app) {
+        app.setup_admin().await;
+        add_service(&app, "billing").await;
+        app.with_user("Acme", "erin", "Erin Engineer", "engineer").await;
+        let writer = app.with_scoped_token("erin", "billing-writer", "engineer", Some(&["billing:write", "tokens:read"])).await;
+        let checker = app.with_scoped_token("admin", "checker", "engineer", Some(&["introspect:read"])).await;
+        let erin_id = crate::admin::user_id(&app, "erin").await;
+        let response = post_on(&app, &format!("/users/{erin_id}/role"), &[("role", "read_only")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+        let response = verify(&app, Some(&format!("Bearer {writer}")), "?scope=billing:read").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(header(&response, "x-auth-scopes"), "billing:read tokens:read", "capped by the role");
+        assert_eq!(header(&response, "x-auth-role"), "read_only");
+        let response = verify(&app, Some(&format!("Bearer {writer}")), "?scope=billing:write").await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let (_, answer) = introspect(&app, &checker, &[("token", &writer)]).await;
+        assert_eq!(answer["scope"], "billing:read tokens:read");
+        assert_eq!(answer["role"], "read_only");
     }
 
     async fn a_verified_call_is_a_use_of_the_token(app) {
