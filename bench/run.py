@@ -136,6 +136,16 @@ def delayed(database_url):
         proxy.wait()
 
 
+def wait_until_up(base):
+    """Until `base` answers /healthz (at most ten seconds)."""
+    for _ in range(100):
+        try:
+            curl(["-o", "/dev/null", f"{base}/healthz"])
+            return
+        except subprocess.CalledProcessError:
+            time.sleep(0.1)
+
+
 def start_server(database_url, access_log=None):
     """The server on a free port; with `access_log` (a file), its JSON access lines go there."""
     port = free_port()
@@ -144,12 +154,7 @@ def start_server(database_url, access_log=None):
         env.update(RUST_LOG="warn,personal_tokens::access=info", LOG_FORMAT="json")
     server = subprocess.Popen([BINARY], env=env, stderr=access_log)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            curl(["-o", "/dev/null", f"{base}/healthz"])
-            break
-        except subprocess.CalledProcessError:
-            time.sleep(0.1)
+    wait_until_up(base)
     return server, base
 
 
@@ -221,12 +226,7 @@ def bare_server():
     port = free_port()
     server = subprocess.Popen([HELLO, f"127.0.0.1:{port}"])
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            curl(["-o", "/dev/null", f"{base}/healthz"])
-            break
-        except subprocess.CalledProcessError:
-            time.sleep(0.1)
+    wait_until_up(base)
     try:
         yield base
     finally:

@@ -325,7 +325,11 @@ pub fn plan_create(
     Ok(CreatePlan {
         audit: AuditNote {
             kind: AuditKind::TokenCreated,
-            detail: with_access(request.name.as_str(), &request.access),
+            detail: format!(
+                "{} ({})",
+                request.name.as_str(),
+                access_words(&request.access)
+            ),
         },
         token: NewToken {
             name: request.name.clone(),
@@ -338,11 +342,11 @@ pub fn plan_create(
     })
 }
 
-/// An audit detail naming a token and what it may reach.
-fn with_access(name: &str, access: &Access) -> String {
+/// What a token may reach, as its create and regenerate audit entries say it.
+fn access_words(access: &Access) -> String {
     match access {
-        Access::Full => format!("{name} (full access)"),
-        Access::Scoped(_) => format!("{name} (scopes: {})", access.summary()),
+        Access::Full => "full access".to_owned(),
+        Access::Scoped(_) => format!("scopes: {}", access.summary()),
     }
 }
 
@@ -407,10 +411,7 @@ pub fn plan_regenerate(
     let old_ends = (now + how.overlap.max(TimeDelta::zero()))
         .min(old.expires_at.unwrap_or(NaiveDateTime::MAX))
         .max(now);
-    let scopes = match &access {
-        Access::Full => "full access".to_owned(),
-        Access::Scoped(_) => format!("scopes: {}", access.summary()),
-    };
+    let scopes = access_words(&access);
     let detail = if old_ends > now {
         format!(
             "{} (replaces {}, which works until {}; {scopes})",

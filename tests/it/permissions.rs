@@ -57,17 +57,6 @@ fn challenge(headers: &reqwest::header::HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// Adds a service on /services as the signed-in administrator.
-async fn add_service(admin: &Browser, name: &str, description: &str) -> reqwest::Response {
-    admin
-        .post_form(
-            "/services",
-            "/services",
-            &[("name", name), ("description", description)],
-        )
-        .await
-}
-
 /// Every resource the API registers (read from its route table, as `layering.rs` reads the
 /// sources), so that a route left out of the OpenAPI document, and so of the check below,
 /// fails here.

@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::*;
 use crate::nginx::Nginx;
 use crate::smtp::free_port;
+use crate::token_helpers::with_service;
 
 /// The README's nginx block, for the app at `app_port`, the upstream at `upstream_port`,
 /// listening on `port` and asking for `scope`.
@@ -73,21 +74,10 @@ async fn upstream() -> (u16, Arc<AtomicUsize>) {
     (port, hits)
 }
 
-async fn add_service(admin: &Browser, name: &str) {
-    let response = admin
-        .post_form(
-            "/services",
-            "/services",
-            &[("name", name), ("description", "")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
-
 both_backends! {
     async fn the_readme_nginx_recipe_protects_a_service_with_a_scoped_token(app) {
         app.setup_admin().await;
-        add_service(&app, "billing").await;
+        with_service(&app, "billing").await;
         let reader = app.with_scoped_token("admin", "billing-reader", "engineer", Some(&["billing:read"])).await;
         let other = app.with_scoped_token("admin", "tokens-reader", "engineer", Some(&["tokens:read"])).await;
 

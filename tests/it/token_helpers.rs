@@ -437,3 +437,24 @@ pub async fn plant_many_tokens(app: &TestApp, username: &str, count: u32) {
     })
     .await
 }
+
+/// Adds a service on /services as the signed-in administrator; the answer is the form's.
+pub async fn add_service(admin: &Browser, name: &str, description: &str) -> Response {
+    admin
+        .post_form(
+            "/services",
+            "/services",
+            &[("name", name), ("description", description)],
+        )
+        .await
+}
+
+/// Adds the service `name` as the setup of a test that is not about the Services page.
+pub async fn with_service(admin: &Browser, name: &str) {
+    let response = add_service(admin, name, "").await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "service {name} added"
+    );
+}

@@ -29,17 +29,6 @@ async fn introspect(app: &Browser, caller: &str, form: &[(&str, &str)]) -> (Stat
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn add_service(admin: &Browser, name: &str) {
-    let response = admin
-        .post_form(
-            "/services",
-            "/services",
-            &[("name", name), ("description", "")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
-
 async fn token_id(app: &Browser, token: &str) -> String {
     let (_, _, own) = call(app, Method::GET, "/api/v1/tokens/self", Some(token), None).await;
     own["id"].as_str().expect("the token's id").to_owned()
@@ -48,7 +37,7 @@ async fn token_id(app: &Browser, token: &str) -> String {
 both_backends! {
     async fn forward_auth_answers_with_who_is_calling_or_why_not(app) {
         app.setup_admin().await;
-        add_service(&app, "billing").await;
+        with_service(&app, "billing").await;
         let full = app.with_token("admin", "full", "engineer").await;
         let reader = app.with_scoped_token("admin", "billing-reader", "engineer", Some(&["billing:read"])).await;
 
@@ -101,7 +90,7 @@ both_backends! {
 
     async fn services_are_told_the_scopes_in_force_after_a_demotion(app) {
         app.setup_admin().await;
-        add_service(&app, "billing").await;
+        with_service(&app, "billing").await;
         app.with_user("Acme", "erin", "Erin Engineer", "engineer").await;
         let writer = app.with_scoped_token("erin", "billing-writer", "engineer", Some(&["billing:write", "tokens:read"])).await;
         let checker = app.with_scoped_token("admin", "checker", "engineer", Some(&["introspect:read"])).await;
@@ -179,7 +168,7 @@ both_backends! {
 
     async fn introspection_tells_an_account_about_its_own_tokens_only(app) {
         app.setup_admin().await;
-        add_service(&app, "billing").await;
+        with_service(&app, "billing").await;
         let checker = app.with_scoped_token("admin", "checker", "engineer", Some(&["introspect:read"])).await;
         let reader = app.with_scoped_token("admin", "billing-reader", "read_only", Some(&["billing:read"])).await;
 
