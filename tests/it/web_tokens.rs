@@ -454,6 +454,28 @@ both_backends! {
         assert_eq!(row_names(&tokens_html(&app, "?q=").await).len(), 4, "an empty search is no filter");
     }
 
+    async fn a_name_search_treats_the_index_query_syntax_as_text(app) {
+        // SQLite finds candidates through an FTS5 trigram table, whose query language has its own
+        // operators; typed into the search box they are plain characters.
+        app.setup_admin().await;
+        for name in ["say \"hi\" now", "a*b star", "col:on", "x AND y", "^caret", "NEAR(it)", "plain"] {
+            create_token(&app, name, "30", "read_only").await;
+        }
+        for (q, expected) in [
+            ("%22hi%22", "say \"hi\" now"),
+            ("a*b", "a*b star"),
+            ("col%3A", "col:on"),
+            ("AND+y", "x AND y"),
+            ("and y", "x AND y"),
+            ("%5Ecar", "^caret"),
+            ("NEAR(", "NEAR(it)"),
+        ] {
+            assert_eq!(row_names(&tokens_html(&app, &format!("?q={q}")).await), names(&[expected]), "?q={q}");
+        }
+        assert!(row_names(&tokens_html(&app, "?q=%22%22%22").await).is_empty(), "three quotes match nothing");
+        assert!(row_names(&tokens_html(&app, "?q=b+st+x").await).is_empty(), "words are one string, not terms");
+    }
+
     async fn control_characters_in_the_search_are_not_a_server_error(app) {
         app.setup_admin().await;
         create_token(&app, "only", "30", "read_only").await;

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
 use super::super::rows::TokenRow;
 use super::super::schema::tokens;
@@ -30,7 +31,43 @@ fn like_pattern(needle: &str) -> String {
     pattern
 }
 
+/// More name matches than this and the search is not selective: walking the account's index in
+/// order finds a page of them sooner than fetching them all by id would.
+const NAME_CANDIDATES_MAX: usize = 2000;
+
+#[derive(QueryableByName)]
+struct NameCandidate {
+    #[diesel(sql_type = Text)]
+    token_id: String,
+}
+
+/// On SQLite, the ids of the tokens whose name may hold `needle`, from the FTS5 trigram table:
+/// a superset of the LIKE's answer (the table holds the same lower() of each name, and folds
+/// case at least as widely), so the LIKE still decides. `None` where the table cannot narrow
+/// the search: Postgres (its trigram index serves the LIKE itself), a needle of fewer than
+/// three characters, or one so common that the ordered walk is faster.
+fn name_candidates(conn: &mut AnyConnection, needle: &str) -> StoreResult<Option<Vec<String>>> {
+    let AnyConnection::Sqlite(conn) = conn else {
+        return Ok(None);
+    };
+    let needle = needle.to_lowercase();
+    if needle.chars().count() < 3 {
+        return Ok(None);
+    }
+    // One FTS5 string: inside double quotes every character is literal but `"`, written twice.
+    let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+    let found: Vec<NameCandidate> = diesel::sql_query(
+        "SELECT token_id FROM token_name_search WHERE token_name_search MATCH ? LIMIT ?",
+    )
+    .bind::<Text, _>(phrase)
+    .bind::<BigInt, _>(NAME_CANDIDATES_MAX as i64 + 1)
+    .load(conn)?;
+    Ok((found.len() <= NAME_CANDIDATES_MAX)
+        .then(|| found.into_iter().map(|c| c.token_id).collect()))
+}
+
 fn filtered(
+    name_ids: Option<&[String]>,
     visibility: &Visibility,
     filter: &TokenFilter,
     now: NaiveDateTime,
@@ -49,6 +86,9 @@ fn filtered(
     }
     if let Some(needle) = &filter.name_contains {
         query = query.filter(lower(tokens::name).like(like_pattern(needle)).escape('\\'));
+        if let Some(ids) = name_ids {
+            query = query.filter(tokens::id.eq_any(ids.to_vec()));
+        }
     }
     if let Some(resource) = &filter.reaches {
         query = query.filter(reaches_sql(resource));
@@ -80,7 +120,12 @@ pub fn list_tokens(
     // page's own rows are read after that, so a deep page skips index entries, not rows.
     // (A subselect does not pass through the two-backend connection; two queries do.)
     let ahead = COUNT_AHEAD.max(per_page);
-    let mut ids: Vec<String> = filtered(visibility, filter, now)
+    let name_ids = match &filter.name_contains {
+        Some(needle) => name_candidates(conn, needle)?,
+        None => None,
+    };
+    let name_ids = name_ids.as_deref();
+    let mut ids: Vec<String> = filtered(name_ids, visibility, filter, now)
         .select(tokens::id)
         .order((tokens::created_at.desc(), tokens::id.desc()))
         .limit(ahead + 1)
@@ -99,7 +144,7 @@ pub fn list_tokens(
         }
     } else {
         // A page past the end (a stale link): how many there are, for the last page.
-        count_up_to(conn, || filtered(visibility, filter, now), offset)?
+        count_up_to(conn, || filtered(name_ids, visibility, filter, now), offset)?
     };
     ids.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
     let page_ids = ids;
