@@ -39,6 +39,8 @@ pub struct TokensWrite;
 pub struct AuditRead;
 /// Checking other tokens of the account (introspection).
 pub struct IntrospectRead;
+/// Provisioning the account's people (SCIM).
+pub struct UsersWrite;
 
 impl Needs for TokensRead {
     const SCOPE: Scope = Scope::new(Resource::TOKENS, Level::Read);
@@ -51,6 +53,9 @@ impl Needs for AuditRead {
 }
 impl Needs for IntrospectRead {
     const SCOPE: Scope = Scope::new(Resource::INTROSPECT, Level::Read);
+}
+impl Needs for UsersWrite {
+    const SCOPE: Scope = Scope::new(Resource::USERS, Level::Write);
 }
 
 /// A request whose token holds `N::SCOPE` within its effective role. Anything else is 403

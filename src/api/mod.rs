@@ -7,6 +7,7 @@ pub mod caller;
 pub mod dto;
 pub mod error;
 pub mod me;
+pub mod scim;
 pub mod secret_scanning;
 pub mod tokens;
 pub mod verify;
@@ -77,6 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(verify::forward_auth))
             .default_service(web::to(not_allowed(VERIFY_METHODS))),
     );
+    cfg.configure(scim::routes);
     cfg.service(
         web::scope("/api/v1")
             .app_data(

@@ -30,13 +30,19 @@ static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash("no user has this password, ever").unwrap_or_default());
 
 fn matches(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| {
-            hasher()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    match PasswordHash::new(stored) {
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        // Someone with no password (provisioned, a service account): as slow as a wrong one,
+        // so timing does not tell who has a password.
+        Err(_) => {
+            if let Ok(parsed) = PasswordHash::new(&DUMMY_HASH) {
+                let _ = hasher().verify_password(password.as_bytes(), &parsed);
+            }
+            false
+        }
+    }
 }
 
 /// True when `password` matches `stored`; `None` (no such user) and malformed hashes never match.

@@ -11,6 +11,7 @@ pub mod name;
 pub mod notice;
 pub mod policy;
 pub mod role;
+pub mod scim;
 pub mod scopes;
 pub mod secret;
 pub mod services;

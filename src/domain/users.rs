@@ -64,7 +64,8 @@ impl DisplayName {
     }
 }
 
-/// Usernames are stored lower-case so `Alice` and `alice` cannot be two people.
+/// Usernames are stored lower-case so `Alice` and `alice` cannot be two people. `@` and `+`
+/// are allowed because identity providers name people by e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -82,11 +83,11 @@ impl Username {
         }
         if !value
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'))
         {
             return Err(DomainError::new(
                 "username",
-                "Username may use only letters, digits, '.', '_' and '-'.",
+                "Username may use only letters, digits, '.', '_', '-', '@' and '+'.",
             ));
         }
         Ok(Self(value))

@@ -12,6 +12,7 @@ pub mod leaks;
 pub mod notices;
 pub mod rows;
 pub mod schema;
+pub mod scim;
 pub mod server_keys;
 pub mod services;
 pub mod sessions;

@@ -22,6 +22,11 @@ diesel::table! {
         email -> Nullable<Text>,
         email_notices -> Bool,
         session_epoch -> Integer,
+        kind -> Text,
+        external_id -> Nullable<Text>,
+        scim_document -> Nullable<Text>,
+        updated_at -> Nullable<Timestamp>,
+        removed_at -> Nullable<Timestamp>,
     }
 }
 

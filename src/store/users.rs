@@ -14,6 +14,10 @@ use crate::domain::status::StatusWord;
 use crate::domain::users::{NewUser, StandingChange, added_audit_detail, keeps_an_administrator};
 use crate::domain::{AccountId, DomainError, Email, Role, User, UserId};
 
+/// The stored hash of someone with no password (added by SCIM, or a service account): no
+/// argon2 hash, so no password ever matches it.
+pub(crate) const NO_PASSWORD_HASH: &str = "!";
+
 /// A user as sign-in needs it: the stored argon2 hash beside the user.
 pub struct UserWithHash {
     pub user: User,
@@ -202,7 +206,7 @@ pub enum StandingOutcome {
     NotFound,
 }
 
-fn active_admins(conn: &mut AnyConnection, account: &AccountId) -> StoreResult<i64> {
+pub(crate) fn active_admins(conn: &mut AnyConnection, account: &AccountId) -> StoreResult<i64> {
     Ok(users::table
         .filter(users::account_id.eq(account.as_str()))
         .filter(users::role.eq(Role::Admin.as_str()))

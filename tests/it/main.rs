@@ -24,6 +24,7 @@ mod operations;
 mod permissions;
 mod process;
 mod proxy;
+mod scim;
 mod setup;
 mod status_sql;
 mod token_helpers;

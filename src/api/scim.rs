@@ -1,0 +1,700 @@
+//! SCIM 2.0 at `/scim/v2` (RFC 7643, RFC 7644; product.md §11): discovery, and the account's
+//! people as Users, for an identity provider that holds a token with `users:write`. Bodies are
+//! read as JSON whatever their content type (providers send `application/json` and
+//! `application/scim+json` alike); answers are `application/scim+json`, errors SCIM Error
+//! bodies, never a 5xx for anything a client sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ETAG, IF_MATCH, LOCATION, WWW_AUTHENTICATE};
+use actix_web::web::{self, Bytes, Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::caller::{Allowed, UsersWrite};
+use super::error::ApiError;
+use crate::auth::client_addr;
+use crate::domain::UserId;
+use crate::domain::scim::{
+    ERROR_SCHEMA, LIST_SCHEMA, ScimRecord, ScimRefusal, ScimType, ScimUser, USER_SCHEMA,
+    UserFilter, apply_patch, representation, select_attributes,
+};
+use crate::state::AppState;
+use crate::store::scim::{self as store, ScimActor, ScimOutcome, ScimPerson};
+
+const CONTENT_TYPE: &str = "application/scim+json";
+/// A page holds at most this many people; ServiceProviderConfig says so.
+const MAX_RESULTS: i64 = 200;
+/// A User body is a few hundred bytes; a provider never needs this much.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every SCIM answer that is not a success: RFC 7644 §3.12's body, with the status as text.
+#[derive(Debug)]
+pub struct ScimError {
+    status: StatusCode,
+    scim_type: Option<ScimType>,
+    detail: String,
+    challenge: Option<actix_web::http::header::HeaderValue>,
+}
+
+impl ScimError {
+    fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+            challenge: None,
+        }
+    }
+
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, None, "No such resource here.")
+    }
+
+    fn refused(refusal: ScimRefusal) -> Self {
+        let status = match refusal.scim_type {
+            ScimType::Uniqueness => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, Some(refusal.scim_type), refusal.detail)
+    }
+}
+
+impl std::fmt::Display for ScimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.detail)
+    }
+}
+
+impl ResponseError for ScimError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(scim_type) = self.scim_type {
+            body["scimType"] = Value::String(scim_type.as_str().to_owned());
+        }
+        let mut answer = HttpResponse::build(self.status);
+        answer.content_type(CONTENT_TYPE);
+        if let Some(challenge) = &self.challenge {
+            answer.insert_header((WWW_AUTHENTICATE, challenge.clone()));
+        }
+        answer.body(body.to_string())
+    }
+}
+
+/// The API's own refusals (a bad token: 401, a token without `users:write`: 403, the database
+/// down: 503) keep their status and challenge, in SCIM's shape. Causes stay in the log.
+impl From<ApiError> for ScimError {
+    fn from(error: ApiError) -> Self {
+        // Its own answer logs the cause of a 5xx; the words here hold no cause.
+        let answer = error.error_response();
+        Self {
+            status: answer.status(),
+            scim_type: None,
+            detail: error.to_string(),
+            challenge: answer.headers().get(WWW_AUTHENTICATE).cloned(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ScimError {
+    fn from(error: crate::store::StoreError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+type Caller = Result<Allowed<UsersWrite>, ApiError>;
+
+/// The calling token's account, or its refusal as a SCIM error.
+fn account_of(caller: Caller) -> Result<(crate::domain::AccountId, String), ScimError> {
+    let Allowed(caller, _) = caller?;
+    Ok((
+        caller.credential.issuer.account_id.clone(),
+        caller.credential.token_name.clone(),
+    ))
+}
+
+fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(CONTENT_TYPE)
+        .body(body.to_string())
+}
+
+fn base_url(state: &AppState, req: &HttpRequest) -> String {
+    match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+fn resource_of(person: &ScimPerson, base: &str) -> Value {
+    representation(&ScimRecord {
+        user: &person.user,
+        external_id: person.external_id.as_deref(),
+        document: person.document.as_ref(),
+        created: person.created_at,
+        modified: person.updated_at,
+        location: format!("{base}/scim/v2/Users/{}", person.user.id),
+    })
+}
+
+/// One User with its `ETag` and `Location`.
+fn user_answer(status: StatusCode, resource: &Value) -> HttpResponse {
+    let mut answer = HttpResponse::build(status);
+    answer.content_type(CONTENT_TYPE);
+    if let Some(version) = resource["meta"]["version"].as_str() {
+        answer.insert_header((ETAG, version));
+    }
+    if let Some(location) = resource["meta"]["location"].as_str() {
+        answer.insert_header((LOCATION, location));
+    }
+    answer.body(resource.to_string())
+}
+
+fn read_body(body: &Bytes) -> Result<Value, ScimError> {
+    serde_json::from_slice(body).map_err(|error| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some(ScimType::InvalidSyntax),
+            format!("The body is not valid JSON: {error}"),
+        )
+    })
+}
+
+fn user_id(raw: &str) -> Result<UserId, ScimError> {
+    UserId::parse(raw).ok_or_else(ScimError::not_found)
+}
+
+/// RFC 7644 §3.14: a write with `If-Match` goes ahead only over the version the client saw.
+fn check_version(req: &HttpRequest, current: &Value) -> Result<(), ScimError> {
+    let Some(wanted) = req.headers().get(IF_MATCH) else {
+        return Ok(());
+    };
+    let wanted = wanted.to_str().unwrap_or("");
+    let version = current["meta"]["version"].as_str().unwrap_or("");
+    let matches = wanted
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == version || format!("W/{tag}") == version);
+    if matches {
+        Ok(())
+    } else {
+        Err(ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "The user changed since that version was read; read it again.",
+        ))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    filter: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+/// A paging number as SCIM reads them: a value below 1 (or not a number) means 1 for
+/// `startIndex`, and a `count` below 0 means 0 (RFC 7644 §3.4.2.4).
+fn number(raw: Option<&str>, name: &str) -> Result<Option<i64>, ScimError> {
+    match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+        None => Ok(None),
+        Some(raw) => raw.parse::<i64>().map(Some).map_err(|_| {
+            ScimError::new(
+                StatusCode::BAD_REQUEST,
+                Some(ScimType::InvalidValue),
+                format!("{name} must be a whole number."),
+            )
+        }),
+    }
+}
+
+async fn list(
+    state: &Data<AppState>,
+    req: &HttpRequest,
+    account: crate::domain::AccountId,
+    query: ListQuery,
+) -> Result<HttpResponse, ScimError> {
+    let filter = match query.filter.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(UserFilter::parse(raw).map_err(ScimError::refused)?),
+    };
+    let start = number(query.start_index.as_deref(), "startIndex")?
+        .unwrap_or(1)
+        .max(1);
+    let count = number(query.count.as_deref(), "count")?
+        .unwrap_or(MAX_RESULTS)
+        .clamp(0, MAX_RESULTS);
+    let (total, people) = state
+        .store
+        .run(move |conn| store::list(conn, &account, filter.as_ref(), start, count))
+        .await?;
+    let base = base_url(state, req);
+    let resources: Vec<Value> = people
+        .iter()
+        .map(|person| {
+            let mut resource = resource_of(person, &base);
+            select_attributes(
+                &mut resource,
+                query.attributes.as_deref(),
+                query.excluded_attributes.as_deref(),
+            );
+            resource
+        })
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+/// `GET /scim/v2/Users`: the account's people, `filter=userName eq "…"`, paged.
+pub async fn list_users(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let (account, _) = account_of(caller)?;
+    list(&state, &req, account, query.into_inner()).await
+}
+
+/// `POST /scim/v2/.search` and `/Users/.search` (RFC 7644 §3.4.3): a list asked in a body.
+pub async fn search(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let (account, _) = account_of(caller)?;
+    let body = read_body(&body)?;
+    let text = |name: &str| -> Option<String> {
+        match body.get(name)? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            _ => None,
+        }
+    };
+    let query = ListQuery {
+        filter: text("filter"),
+        start_index: text("startIndex"),
+        count: text("count"),
+        attributes: text("attributes"),
+        excluded_attributes: text("excludedAttributes"),
+    };
+    list(&state, &req, account, query).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ShapeQuery {
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+/// `GET /scim/v2/Users/{id}`.
+pub async fn get_user(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+    query: Query<ShapeQuery>,
+) -> Result<HttpResponse, ScimError> {
+    let (account, _) = account_of(caller)?;
+    let id = user_id(&id)?;
+    let person = state
+        .store
+        .run(move |conn| store::find(conn, &account, &id))
+        .await?
+        .ok_or_else(ScimError::not_found)?;
+    let mut resource = resource_of(&person, &base_url(&state, &req));
+    select_attributes(
+        &mut resource,
+        query.attributes.as_deref(),
+        query.excluded_attributes.as_deref(),
+    );
+    Ok(user_answer(StatusCode::OK, &resource))
+}
+
+fn client(req: &HttpRequest) -> String {
+    client_addr(req)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
+}
+
+/// `POST /scim/v2/Users`: a person joins, Read-only until an administrator says otherwise.
+pub async fn create_user(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let (account, token_name) = account_of(caller)?;
+    let new = ScimUser::from_json(&read_body(&body)?).map_err(ScimError::refused)?;
+    let ip = client(&req);
+    let now = state.now();
+    let person = state
+        .store
+        .run(move |conn| {
+            let actor = ScimActor {
+                account: &account,
+                token_name: &token_name,
+                ip: &ip,
+            };
+            store::create(conn, &actor, &new, now)
+        })
+        .await?
+        .map_err(ScimError::refused)?;
+    let resource = resource_of(&person, &base_url(&state, &req));
+    Ok(user_answer(StatusCode::CREATED, &resource))
+}
+
+/// The person as they are now, for a write that must see them first (If-Match, PATCH).
+async fn current(
+    state: &Data<AppState>,
+    req: &HttpRequest,
+    account: &crate::domain::AccountId,
+    id: &UserId,
+) -> Result<Value, ScimError> {
+    let (account, id) = (account.clone(), id.clone());
+    let person = state
+        .store
+        .run(move |conn| store::find(conn, &account, &id))
+        .await?
+        .ok_or_else(ScimError::not_found)?;
+    Ok(resource_of(&person, &base_url(state, req)))
+}
+
+async fn write(
+    state: &Data<AppState>,
+    req: &HttpRequest,
+    (account, token_name): (crate::domain::AccountId, String),
+    id: UserId,
+    new: ScimUser,
+) -> Result<HttpResponse, ScimError> {
+    let ip = client(req);
+    let now = state.now();
+    let outcome = state
+        .store
+        .run(move |conn| {
+            let actor = ScimActor {
+                account: &account,
+                token_name: &token_name,
+                ip: &ip,
+            };
+            store::replace(conn, &actor, &id, &new, now)
+        })
+        .await?;
+    match outcome {
+        ScimOutcome::Done(person) => {
+            let resource = resource_of(&person, &base_url(state, req));
+            Ok(user_answer(StatusCode::OK, &resource))
+        }
+        ScimOutcome::NotFound => Err(ScimError::not_found()),
+        ScimOutcome::Refused(refusal) => Err(last_admin_or(refusal)),
+    }
+}
+
+/// The last administrator is refused as the users page refuses it: 409, with its message.
+fn last_admin_or(refusal: ScimRefusal) -> ScimError {
+    match refusal.scim_type {
+        ScimType::Mutability => ScimError::new(
+            StatusCode::CONFLICT,
+            Some(ScimType::Mutability),
+            refusal.detail,
+        ),
+        _ => ScimError::refused(refusal),
+    }
+}
+
+/// `PUT /scim/v2/Users/{id}`: the whole person, as RFC 7644 §3.5.1 replaces.
+pub async fn replace_user(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let caller = account_of(caller)?;
+    let id = user_id(&id)?;
+    let new = ScimUser::from_json(&read_body(&body)?).map_err(ScimError::refused)?;
+    if req.headers().contains_key(IF_MATCH) {
+        check_version(&req, &current(&state, &req, &caller.0, &id).await?)?;
+    }
+    write(&state, &req, caller, id, new).await
+}
+
+/// `PATCH /scim/v2/Users/{id}`: a PatchOp applied to the person as they are, then written as a
+/// replace, so it answers to the same rules.
+pub async fn patch_user(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let caller = account_of(caller)?;
+    let id = user_id(&id)?;
+    let body = read_body(&body)?;
+    let mut resource = current(&state, &req, &caller.0, &id).await?;
+    check_version(&req, &resource)?;
+    let Value::Object(fields) = &mut resource else {
+        return Err(ScimError::not_found());
+    };
+    apply_patch(fields, &body).map_err(ScimError::refused)?;
+    let new = ScimUser::from_json(&resource).map_err(ScimError::refused)?;
+    write(&state, &req, caller, id, new).await
+}
+
+/// `DELETE /scim/v2/Users/{id}`: the person leaves. Deactivated at once, gone from SCIM.
+pub async fn delete_user(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    let (account, token_name) = account_of(caller)?;
+    let id = user_id(&id)?;
+    if req.headers().contains_key(IF_MATCH) {
+        check_version(&req, &current(&state, &req, &account, &id).await?)?;
+    }
+    let ip = client(&req);
+    let now = state.now();
+    let outcome = state
+        .store
+        .run(move |conn| {
+            let actor = ScimActor {
+                account: &account,
+                token_name: &token_name,
+                ip: &ip,
+            };
+            store::remove(conn, &actor, &id, now)
+        })
+        .await?;
+    match outcome {
+        ScimOutcome::Done(_) => Ok(HttpResponse::NoContent().finish()),
+        ScimOutcome::NotFound => Err(ScimError::not_found()),
+        ScimOutcome::Refused(refusal) => Err(last_admin_or(refusal)),
+    }
+}
+
+fn service_provider_config(base: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": format!("{base}/scim/v2"),
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Personal Token",
+            "description": "Authorization: Bearer with a personal token that holds users:write.",
+            "primary": true
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/scim/v2/ServiceProviderConfig")}
+    })
+}
+
+fn user_resource_type(base: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "A person of the account",
+        "schema": USER_SCHEMA,
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/scim/v2/ResourceTypes/User")}
+    })
+}
+
+fn attribute(name: &str, kind: &str, extra: Value) -> Value {
+    let mut attribute = json!({
+        "name": name,
+        "type": kind,
+        "multiValued": false,
+        "required": false,
+        "caseExact": false,
+        "mutability": "readWrite",
+        "returned": "default",
+        "uniqueness": "none",
+    });
+    if let (Value::Object(attribute), Value::Object(extra)) = (&mut attribute, extra) {
+        attribute.extend(extra);
+    }
+    attribute
+}
+
+/// The core User schema as far as we keep it: exactly the attributes a User answer carries.
+fn user_schema(base: &str) -> Value {
+    let text = |name: &str| attribute(name, "string", json!({}));
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_SCHEMA,
+        "name": "User",
+        "description": "A person of the account",
+        "attributes": [
+            attribute("userName", "string", json!({"required": true, "uniqueness": "server"})),
+            attribute("name", "complex", json!({"subAttributes": [
+                text("formatted"), text("familyName"), text("givenName"),
+            ]})),
+            text("displayName"),
+            attribute("emails", "complex", json!({"multiValued": true, "subAttributes": [
+                text("value"), text("type"), attribute("primary", "boolean", json!({})),
+            ]})),
+            attribute("active", "boolean", json!({})),
+        ],
+        "meta": {"resourceType": "Schema", "location": format!("{base}/scim/v2/Schemas/{USER_SCHEMA}")}
+    })
+}
+
+fn list_of(resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": resources.len(),
+        "startIndex": 1,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+/// `GET /scim/v2/ServiceProviderConfig`.
+pub async fn get_service_provider_config(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ScimError> {
+    account_of(caller)?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &service_provider_config(&base_url(&state, &req)),
+    ))
+}
+
+/// `GET /scim/v2/ResourceTypes` and `/ResourceTypes/User`.
+pub async fn get_resource_types(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Option<Path<String>>,
+) -> Result<HttpResponse, ScimError> {
+    account_of(caller)?;
+    let user = user_resource_type(&base_url(&state, &req));
+    match id.map(Path::into_inner) {
+        None => Ok(scim_json(StatusCode::OK, &list_of(vec![user]))),
+        Some(id) if id == "User" => Ok(scim_json(StatusCode::OK, &user)),
+        Some(_) => Err(ScimError::not_found()),
+    }
+}
+
+/// `GET /scim/v2/Schemas` and `/Schemas/{urn}`.
+pub async fn get_schemas(
+    state: Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: Option<Path<String>>,
+) -> Result<HttpResponse, ScimError> {
+    account_of(caller)?;
+    let schema = user_schema(&base_url(&state, &req));
+    match id.map(Path::into_inner) {
+        None => Ok(scim_json(StatusCode::OK, &list_of(vec![schema]))),
+        Some(id) if id.eq_ignore_ascii_case(USER_SCHEMA) => Ok(scim_json(StatusCode::OK, &schema)),
+        Some(_) => Err(ScimError::not_found()),
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, ScimError> {
+    Err(ScimError::not_found())
+}
+
+fn not_allowed() -> impl Fn() -> std::future::Ready<Result<HttpResponse, ScimError>> + Clone {
+    || {
+        std::future::ready(Err(ScimError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "This path does not take that method.",
+        )))
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let bad_query = |error: actix_web::error::QueryPayloadError, _: &HttpRequest| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some(ScimType::InvalidValue),
+            format!("The query string is not valid: {error}"),
+        )
+        .into()
+    };
+    cfg.service(
+        web::scope("/scim/v2")
+            .app_data(web::QueryConfig::default().error_handler(bad_query))
+            .app_data(web::PayloadConfig::new(BODY_LIMIT))
+            .app_data(
+                web::PathConfig::default().error_handler(|_, _| ScimError::not_found().into()),
+            )
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .get(get_service_provider_config)
+                    .default_service(web::to(not_allowed())),
+            )
+            .service(
+                web::resource(["/ResourceTypes", "/ResourceTypes/{id}"])
+                    .get(get_resource_types)
+                    .default_service(web::to(not_allowed())),
+            )
+            .service(
+                web::resource(["/Schemas", "/Schemas/{id}"])
+                    .get(get_schemas)
+                    .default_service(web::to(not_allowed())),
+            )
+            .service(
+                web::resource(["/.search", "/Users/.search"])
+                    .post(search)
+                    .default_service(web::to(not_allowed())),
+            )
+            .service(
+                web::resource("/Users")
+                    .get(list_users)
+                    .post(create_user)
+                    .default_service(web::to(not_allowed())),
+            )
+            .service(
+                web::resource("/Users/{id}")
+                    .get(get_user)
+                    .put(replace_user)
+                    .patch(patch_user)
+                    .delete(delete_user)
+                    .default_service(web::to(not_allowed())),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
