@@ -454,6 +454,35 @@ both_backends! {
         assert_eq!(row_names(&tokens_html(&app, "?q=").await).len(), 4, "an empty search is no filter");
     }
 
+    async fn a_name_search_finds_every_name_holding_the_text_whoever_looks(app) {
+        // SQLite narrows a search of three or more characters through its trigram table; the
+        // answer must be exactly the names that hold the text, ignoring case, as before.
+        app.setup_admin().await;
+        let erin = engineer(&app).await;
+        let admins = ["Deploy-Prod", "deploy-staging", "ÜBER-deploy", "prod-db", "PRODUCTION", "reproduce", "über alles"];
+        let erins = ["erin-deploy", "Erin Prod", "scratch"];
+        for name in admins {
+            create_token(&app, name, "30", "read_only").await;
+        }
+        for name in erins {
+            create_token(&erin, name, "30", "read_only").await;
+        }
+        for needle in ["deploy", "prod", "PROD", "über", "ÜBER", "uce", "ploy-s", "y-p", "erin", "zzz", "pr", "d"] {
+            let holds = |name: &&&str| name.to_lowercase().contains(&needle.to_lowercase());
+            let q = needle.replace(' ', "+");
+            let mut everyone: Vec<String> = admins.iter().chain(erins.iter()).filter(holds).map(|n| n.to_string()).collect();
+            let mut seen = row_names(&tokens_html(&app, &format!("?q={q}")).await);
+            everyone.sort();
+            seen.sort();
+            assert_eq!(seen, everyone, "the administrator searching {needle:?}");
+            let mut own: Vec<String> = erins.iter().filter(holds).map(|n| n.to_string()).collect();
+            let mut seen = row_names(&tokens_html(&erin, &format!("?q={q}")).await);
+            own.sort();
+            seen.sort();
+            assert_eq!(seen, own, "an engineer searching {needle:?} sees only their own");
+        }
+    }
+
     async fn a_name_search_treats_the_index_query_syntax_as_text(app) {
         // SQLite finds candidates through an FTS5 trigram table, whose query language has its own
         // operators; typed into the search box they are plain characters.

@@ -66,17 +66,41 @@ fn name_candidates(conn: &mut AnyConnection, needle: &str) -> StoreResult<Option
         .then(|| found.into_iter().map(|c| c.token_id).collect()))
 }
 
+/// The tokens the viewer sees among `ids`. The account and issuer are compared as
+/// `column || ''`, the same comparison that no index serves: otherwise SQLite walks the
+/// account's index in list order, testing every token against the few candidates, instead of
+/// looking those up by id and sorting them.
+fn visible_among(visibility: &Visibility, ids: &[String]) -> tokens::BoxedQuery<'static, MultiBackend> {
+    let query = tokens::table
+        .filter(tokens::id.eq_any(ids.to_vec()))
+        .filter(tokens::account_id.concat("").eq(visibility.account().as_str().to_owned()))
+        .into_boxed();
+    match visibility {
+        Visibility::Account(_) => query,
+        Visibility::Issuer(_, issuer) => {
+            query.filter(tokens::issuer_id.concat("").eq(issuer.as_str().to_owned()))
+        }
+    }
+}
+
 fn filtered(
     name_ids: Option<&[String]>,
     visibility: &Visibility,
     filter: &TokenFilter,
     now: NaiveDateTime,
 ) -> tokens::BoxedQuery<'static, MultiBackend> {
-    let mut query = visible(visibility);
+    let mut query = match name_ids {
+        Some(ids) => visible_among(visibility, ids),
+        None => visible(visibility),
+    };
     if visibility.sees_whole_account()
         && let Some(issuer) = &filter.issuer
     {
-        query = query.filter(tokens::issuer_id.eq(issuer.as_str().to_owned()));
+        let issuer = issuer.as_str().to_owned();
+        query = match name_ids {
+            Some(_) => query.filter(tokens::issuer_id.concat("").eq(issuer)),
+            None => query.filter(tokens::issuer_id.eq(issuer)),
+        };
     }
     if let Some(role) = filter.role {
         query = query.filter(tokens::role.eq(role.as_str()));
@@ -86,9 +110,6 @@ fn filtered(
     }
     if let Some(needle) = &filter.name_contains {
         query = query.filter(lower(tokens::name).like(like_pattern(needle)).escape('\\'));
-        if let Some(ids) = name_ids {
-            query = query.filter(tokens::id.eq_any(ids.to_vec()));
-        }
     }
     if let Some(resource) = &filter.reaches {
         query = query.filter(reaches_sql(resource));
