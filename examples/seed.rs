@@ -34,9 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         password: &admin_password,
         password_confirm: None,
         blank_password_is_generated: false,
+        kind: "",
     })
     .map_err(|errors| format!("{errors:?}"))?;
-    let hash = password::hash(new.password.expose())?;
+    let hash = password::hash(new.password_text())?;
     let admin = store.run_blocking(|conn| users::add_user(conn, &new, &hash, time::now()))?;
     // Room for a few more, within the highest limit a policy may set.
     store.run_blocking(|conn| {
@@ -59,8 +60,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = time::now();
     let request = NewTokenRequest::parse(&input, admin.role, now)
         .map_err(|errors| format!("the first token was refused: {errors:?}"))?;
-    let outcome = store
-        .run_blocking(|conn| tokens::create_token(conn, &admin, &request, &secret, now, None))?;
+    let outcome = store.run_blocking(|conn| {
+        tokens::create_token(conn, &admin, &admin, &request, &secret, now, None)
+    })?;
     if let Err(refusal) = outcome {
         return Err(format!("the first token was refused: {}", refusal.message()).into());
     }

@@ -174,8 +174,13 @@ pub enum UserCommand {
         email: Option<String>,
         #[arg(long, value_parser = parse_role)]
         role: Role,
-        /// Read the password from standard input (required: passwords never go on the command line).
-        #[arg(long, required = true)]
+        /// `person`, or `service`: a service account, with no password and no e-mail, that never
+        /// signs in; administrators make its tokens.
+        #[arg(long, default_value = "person", value_parser = ["person", "service"])]
+        kind: String,
+        /// Read the password from standard input (required for a person: passwords never go on
+        /// the command line).
+        #[arg(long)]
         password_stdin: bool,
     },
 }

@@ -191,7 +191,8 @@ pub async fn create_token(
     let (outcome, secret) = state
         .store
         .run(move |conn| {
-            let outcome = tokens::create_token(conn, &creator, &request, &secret, now, Some(&ip))?;
+            let outcome =
+                tokens::create_token(conn, &creator, &creator, &request, &secret, now, Some(&ip))?;
             Ok((outcome, secret))
         })
         .await?;

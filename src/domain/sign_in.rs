@@ -30,11 +30,14 @@ pub struct Attempt {
 
 impl Attempt {
     /// `known` is the user the username names, if any; `verified` whether the password matched.
-    /// A deactivated person is refused like a wrong password.
+    /// A deactivated person, and a service account (which never signs in), are refused like a
+    /// wrong password.
     pub fn decide(known: Option<User>, verified: bool) -> Self {
         let account_id = known.as_ref().map(|u| u.account_id.clone());
         Self {
-            signed_in: known.filter(|user| verified && user.active),
+            signed_in: known.filter(|user| {
+                verified && user.active && user.kind == super::users::UserKind::Person
+            }),
             account_id,
         }
     }

@@ -189,6 +189,32 @@ impl Email {
     }
 }
 
+/// A person signs in; a service account never does (no password, no e-mail, never SSO or
+/// SCIM): automation that outlives whoever set it up (product.md §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKind {
+    Person,
+    Service,
+}
+
+impl UserKind {
+    /// Blank is a person, the form's default.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "" | "person" => Some(UserKind::Person),
+            "service" => Some(UserKind::Service),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Person => "person",
+            UserKind::Service => "service",
+        }
+    }
+}
+
 /// A new person as typed on the setup page, on `/users/new` or to `user add`.
 pub struct NewUserInput<'a> {
     pub account: &'a str,
@@ -203,6 +229,8 @@ pub struct NewUserInput<'a> {
     pub password_confirm: Option<&'a str>,
     /// A blank password is made here, to be shown once (`/users/new`).
     pub blank_password_is_generated: bool,
+    /// `person` (or blank) or `service`.
+    pub kind: &'a str,
 }
 
 /// A new person who passed every rule, with the password to hash.
@@ -213,14 +241,19 @@ pub struct NewUser {
     pub display_name: DisplayName,
     pub email: Option<Email>,
     pub role: Role,
-    pub password: NewPassword,
+    /// `None` for a service account, which has none.
+    pub password: Option<NewPassword>,
     /// The password was generated, not typed: it is shown once.
     pub password_generated: bool,
+    pub kind: UserKind,
 }
 
 impl NewUser {
     /// Checks every field and reports every error at once, so a form shows them all.
     pub fn parse(input: &NewUserInput<'_>) -> Result<Self, Vec<DomainError>> {
+        let kind = UserKind::parse(input.kind)
+            .ok_or_else(|| DomainError::new("kind", "Choose a person or a service account."));
+        let service = kind == Ok(UserKind::Service);
         let account = AccountName::parse(input.account);
         let username = Username::parse(input.username);
         let display_name = if input.display_name.trim().is_empty() && !input.display_name_required {
@@ -231,33 +264,58 @@ impl NewUser {
         } else {
             DisplayName::parse(input.display_name)
         };
-        let email = Email::parse_optional(input.email);
+        let email = if service && !input.email.trim().is_empty() {
+            Err(DomainError::new(
+                "email",
+                "A service account has no e-mail: its notices go to the administrators.",
+            ))
+        } else {
+            Email::parse_optional(input.email)
+        };
         let role = Role::parse(input.role.trim())
             .ok_or_else(|| DomainError::new("role", "Choose a role."));
-        let generated = input.password.is_empty() && input.blank_password_is_generated;
-        let password = if generated {
-            Ok(NewPassword::generate())
+        // A service account never signs in: it has no password, and none is made for it.
+        let generated = !service && input.password.is_empty() && input.blank_password_is_generated;
+        let password = if service {
+            if input.password.is_empty() {
+                Ok(None)
+            } else {
+                Err(DomainError::new(
+                    "password",
+                    "A service account has no password: it never signs in.",
+                ))
+            }
+        } else if generated {
+            Ok(Some(NewPassword::generate()))
         } else {
-            NewPassword::parse(input.password, input.password_confirm)
+            NewPassword::parse(input.password, input.password_confirm).map(Some)
         };
         // A username error is reported once, under its own field.
         let display_name = match (&username, display_name) {
             (Err(_), Err(e)) if e.field == "username" => Err(None),
             (_, other) => other.map_err(Some),
         };
-        match (account, username, display_name, email, role, password) {
-            (Ok(account), Ok(username), Ok(display_name), Ok(email), Ok(role), Ok(password)) => {
-                Ok(Self {
-                    account,
-                    username,
-                    display_name,
-                    email,
-                    role,
-                    password,
-                    password_generated: generated,
-                })
-            }
-            (account, username, display_name, email, role, password) => Err([
+        match (kind, account, username, display_name, email, role, password) {
+            (
+                Ok(kind),
+                Ok(account),
+                Ok(username),
+                Ok(display_name),
+                Ok(email),
+                Ok(role),
+                Ok(password),
+            ) => Ok(Self {
+                account,
+                username,
+                display_name,
+                email,
+                role,
+                password,
+                password_generated: generated,
+                kind,
+            }),
+            (kind, account, username, display_name, email, role, password) => Err([
+                kind.err(),
                 account.err(),
                 username.err(),
                 display_name.err().flatten(),
@@ -269,6 +327,13 @@ impl NewUser {
             .flatten()
             .collect()),
         }
+    }
+}
+
+impl NewUser {
+    /// The password to hash; a service account has none (and its blank is never stored).
+    pub fn password_text(&self) -> &str {
+        self.password.as_ref().map_or("", NewPassword::expose)
     }
 }
 
@@ -425,6 +490,7 @@ mod tests {
             password,
             password_confirm: None,
             blank_password_is_generated: true,
+            kind: "",
         }
     }
 
@@ -434,7 +500,10 @@ mod tests {
         assert_eq!(user.username.as_str(), "bob");
         assert_eq!(user.display_name.as_str(), "bob");
         assert!(user.password_generated);
-        assert_eq!(user.password.expose().len(), GENERATED_PASSWORD_LEN);
+        assert_eq!(
+            user.password.unwrap().expose().len(),
+            GENERATED_PASSWORD_LEN
+        );
         let typed = NewUser::parse(&input("Bob B.", "a long password here")).unwrap();
         assert_eq!(typed.display_name.as_str(), "Bob B.");
         assert!(!typed.password_generated);
@@ -492,6 +561,7 @@ pub struct User {
     /// Bumped to end every session of this user at once (deactivation, a new password): a
     /// session signed in at an older epoch is no longer accepted.
     pub session_epoch: i32,
+    pub kind: UserKind,
 }
 
 #[cfg(test)]
@@ -509,6 +579,7 @@ impl User {
             email: None,
             email_notices: true,
             session_epoch: 0,
+            kind: UserKind::Person,
         }
     }
 }

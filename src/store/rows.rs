@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{accounts, audit_events, users};
+use crate::domain::users::UserKind;
 use crate::domain::{AccountId, Role, User, UserId};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -29,6 +30,7 @@ pub struct UserRow {
     pub email: Option<String>,
     pub email_notices: bool,
     pub session_epoch: i32,
+    pub kind: String,
 }
 
 #[derive(Insertable)]
@@ -81,6 +83,7 @@ pub(crate) fn to_user(row: UserRow, account: AccountRow) -> User {
         email: row.email,
         email_notices: row.email_notices,
         session_epoch: row.session_epoch,
+        kind: row.kind,
     }
     .into_user(account.name)
 }
@@ -99,6 +102,7 @@ pub struct IssuerRow {
     pub email: Option<String>,
     pub email_notices: bool,
     pub session_epoch: i32,
+    pub kind: String,
 }
 
 impl IssuerRow {
@@ -116,6 +120,10 @@ impl IssuerRow {
             email: self.email,
             email_notices: self.email_notices,
             session_epoch: self.session_epoch,
+            kind: match self.kind.as_str() {
+                "service" => UserKind::Service,
+                _ => UserKind::Person,
+            },
         }
     }
 }

@@ -11,7 +11,9 @@ use super::status_sql::word_sql;
 use super::{AnyConnection, StoreResult, accounts as account_store, locked_transaction};
 use crate::domain::audit::AuditKind;
 use crate::domain::status::StatusWord;
-use crate::domain::users::{NewUser, StandingChange, added_audit_detail, keeps_an_administrator};
+use crate::domain::users::{
+    NewUser, StandingChange, UserKind, added_audit_detail, keeps_an_administrator,
+};
 use crate::domain::{AccountId, DomainError, Email, Role, User, UserId};
 
 /// The stored hash of someone with no password (added by SCIM, or a service account): no
@@ -79,13 +81,18 @@ fn insert_user(
         account_id: account.id.clone(),
         username: new.username.as_str().to_owned(),
         display_name: new.display_name.as_str().to_owned(),
-        password_hash: password_hash.to_owned(),
+        // A service account has no password; no hash is kept for it.
+        password_hash: match new.kind {
+            UserKind::Service => NO_PASSWORD_HASH.to_owned(),
+            UserKind::Person => password_hash.to_owned(),
+        },
         role: new.role.as_str().to_owned(),
         active: true,
         created_at: now,
         email: new.email.as_ref().map(|e| e.as_str().to_owned()),
         email_notices: true,
         session_epoch: 0,
+        kind: new.kind.as_str().to_owned(),
     };
     diesel::insert_into(users::table)
         .values(&row)

@@ -69,6 +69,7 @@ pub async fn create_first_admin(
         password: &form.password,
         password_confirm: Some(&form.password_confirm),
         blank_password_is_generated: false,
+        kind: "",
     });
     let new = match parsed {
         Ok(new) => new,
@@ -88,7 +89,7 @@ pub async fn create_first_admin(
         }
     };
     let (new, hash) = web::block(move || {
-        let hash = password::hash(new.password.expose());
+        let hash = password::hash(new.password_text());
         (new, hash)
     })
     .await?;

@@ -1,7 +1,7 @@
 //! The add form: name, description, expiry, role up to the creator's own, and what the token
 //! may reach (full access, or chosen scopes within the role's ceiling).
 
-use actix_web::web::Data;
+use actix_web::web::{Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::NaiveDateTime;
@@ -15,14 +15,15 @@ use super::layout::{self, Layout};
 use super::{WebError, see_other};
 use crate::auth::client_ip;
 use crate::auth::session;
-use crate::domain::Role;
 use crate::domain::expiry::{self, ExpiryChoice};
 use crate::domain::policy::TokenPolicy;
 use crate::domain::scopes::Resource;
 use crate::domain::secret::PlainToken;
 use crate::domain::tokens::{NewTokenInput, NewTokenRequest, Refusal, every_error};
+use crate::domain::users::UserKind;
+use crate::domain::{Role, User, UserId};
 use crate::state::AppState;
-use crate::store::{services, tokens};
+use crate::store::{services, tokens, users};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -36,6 +37,9 @@ pub struct NewTokenForm {
     access: String,
     /// Every chosen `RESOURCE:LEVEL`, one per line (`CsrfForm` joins the repeated field).
     scopes: String,
+    /// A service account's id: an administrator makes the token for it.
+    #[serde(rename = "for")]
+    for_user: String,
 }
 
 impl From<&NewTokenForm> for NewTokenInput {
@@ -67,6 +71,13 @@ struct NewTokenPage {
     form_error: Option<String>,
     min_date: String,
     max_date: String,
+    /// The service account the token is for, when it is not the viewer's own.
+    for_user: Option<ForUser>,
+}
+
+struct ForUser {
+    id: String,
+    display_name: String,
 }
 
 /// Defaults for a blank form: 30 days, and the least-privileged role.
@@ -91,13 +102,14 @@ async fn form_facts(state: &AppState, current: &CurrentUser) -> Result<FormFacts
 fn page(
     layout: Layout,
     facts: &FormFacts,
-    creator: Role,
+    issuer: &Issuer,
     form: NewTokenForm,
     errors: FieldErrors,
     form_error: Option<String>,
     now: NaiveDateTime,
 ) -> NewTokenPage {
     let policy = &facts.policy;
+    let creator = issuer.role();
     let access = AccessField::new(
         creator,
         &facts.services,
@@ -136,19 +148,86 @@ fn page(
         max_date: (now + chrono::TimeDelta::days(i64::from(policy.max_lifetime_days)))
             .format("%Y-%m-%d")
             .to_string(),
+        for_user: match issuer {
+            Issuer::Viewer(_) => None,
+            Issuer::Service(service) => Some(ForUser {
+                id: service.id.to_string(),
+                display_name: service.display_name.clone(),
+            }),
+        },
     }
+}
+
+/// Whose token the form makes: the viewer's own, or a service account's (§11: only
+/// administrators make those, from its page).
+enum Issuer {
+    Viewer(User),
+    Service(User),
+}
+
+impl Issuer {
+    fn user(&self) -> &User {
+        match self {
+            Issuer::Viewer(user) | Issuer::Service(user) => user,
+        }
+    }
+
+    fn role(&self) -> Role {
+        self.user().role
+    }
+
+    fn title(&self) -> String {
+        match self {
+            Issuer::Viewer(_) => "Add a personal token".to_owned(),
+            Issuer::Service(service) => format!("Add a token for {}", service.display_name),
+        }
+    }
+}
+
+/// `for` names a service account of the viewer's account, and the viewer is an administrator;
+/// anything else is not found, as another account's ids are.
+async fn issuer(
+    state: &AppState,
+    current: &CurrentUser,
+    for_user: &str,
+) -> Result<Issuer, WebError> {
+    if for_user.is_empty() {
+        return Ok(Issuer::Viewer(current.user.clone()));
+    }
+    let id = UserId::parse(for_user).ok_or(WebError::NotFound)?;
+    if current.user.role != Role::Admin {
+        return Err(WebError::NotFound);
+    }
+    let account = current.user.account_id.clone();
+    let found = state
+        .store
+        .run(move |conn| users::find_user_in_account(conn, &account, &id))
+        .await?;
+    match found {
+        Some(service) if service.kind == UserKind::Service => Ok(Issuer::Service(service)),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForQuery {
+    #[serde(rename = "for")]
+    for_user: String,
 }
 
 pub async fn new_token_form(
     state: Data<AppState>,
     current: CurrentUser,
+    query: Query<ForQuery>,
 ) -> Result<HttpResponse, WebError> {
+    let issuer = issuer(&state, &current, &query.for_user).await?;
     let facts = form_facts(&state, &current).await?;
-    let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
+    let layout = layout::signed_in_page(&state, &current, &issuer.title()).await?;
     forms::ok(&page(
         layout,
         &facts,
-        current.user.role,
+        &issuer,
         NewTokenForm::default(),
         FieldErrors::default(),
         None,
@@ -162,7 +241,8 @@ pub async fn create_token(
     current: CurrentUser,
     CsrfForm(form): CsrfForm<NewTokenForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (now, creator) = (state.now(), current.user.clone());
+    let issuer = issuer(&state, &current, &form.for_user).await?;
+    let (now, creator, actor) = (state.now(), issuer.user().clone(), current.user.clone());
     let input = NewTokenInput::from(&form);
     // `Err`: fields were refused, reported below with the error the policy adds.
     let refusal = match NewTokenRequest::parse(&input, creator.role, now) {
@@ -172,8 +252,15 @@ pub async fn create_token(
             let (outcome, secret) = state
                 .store
                 .run(move |conn| {
-                    let outcome =
-                        tokens::create_token(conn, &creator, &request, &secret, now, Some(&ip))?;
+                    let outcome = tokens::create_token(
+                        conn,
+                        &creator,
+                        &actor,
+                        &request,
+                        &secret,
+                        now,
+                        Some(&ip),
+                    )?;
                     Ok((outcome, secret))
                 })
                 .await?;
@@ -193,17 +280,9 @@ pub async fn create_token(
         Refusal::Invalid(found) => (FieldErrors::from(found.clone()), None),
         other => (FieldErrors::default(), Some(other.message())),
     };
-    let layout = layout::signed_in_page(&state, &current, "Add a personal token").await?;
+    let layout = layout::signed_in_page(&state, &current, &issuer.title()).await?;
     forms::render(
         refusal_status(&refusal),
-        &page(
-            layout,
-            &facts,
-            current.user.role,
-            form,
-            errors,
-            form_error,
-            now,
-        ),
+        &page(layout, &facts, &issuer, form, errors, form_error, now),
     )
 }

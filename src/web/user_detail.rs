@@ -16,7 +16,7 @@ use super::{CurrentUser, WebError, path_id, see_other};
 use crate::auth::client_ip;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::tokens::{TOKENS_PER_PAGE, TokenFilter, Visibility};
-use crate::domain::users::StandingChange;
+use crate::domain::users::{StandingChange, UserKind};
 use crate::domain::{Role, User, UserId};
 use crate::state::AppState;
 use crate::store::{tokens, users};
@@ -32,6 +32,8 @@ struct UserPage {
     role_label: &'static str,
     active: bool,
     is_you: bool,
+    /// A service account: no e-mail, never signs in, and its tokens are made here.
+    service: bool,
     roles: Vec<Choice>,
     /// Set only on the first view after the user was added with a generated password.
     generated_password: Option<String>,
@@ -70,6 +72,7 @@ async fn render_user(
             layout,
             id: target.id.to_string(),
             is_you: target.id == current.user.id,
+            service: target.kind == UserKind::Service,
             username: target.username,
             display_name: target.display_name,
             email: target.email.unwrap_or_default(),

@@ -1,5 +1,6 @@
 //! Adding a user: username, display name, optional e-mail, role, and a typed initial password or
-//! a generated one, shown once on the user's page.
+//! a generated one, shown once on the user's page; or a service account, which has neither
+//! e-mail nor password and never signs in.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data};
@@ -13,7 +14,7 @@ use super::layout::{self, Layout};
 use super::{CurrentUser, WebError, see_other};
 use crate::auth::session::{self, FlashKind};
 use crate::auth::{client_ip, password};
-use crate::domain::users::{NewUser, NewUserInput};
+use crate::domain::users::{NewUser, NewUserInput, UserKind};
 use crate::domain::{DomainError, Role};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -27,6 +28,7 @@ pub struct NewUserForm {
     email: String,
     role: String,
     password: String,
+    kind: String,
 }
 
 #[derive(Template)]
@@ -37,6 +39,7 @@ struct NewUserPage {
     display_name: String,
     email: String,
     roles: Vec<Choice>,
+    service: bool,
     errors: FieldErrors,
 }
 
@@ -60,6 +63,7 @@ async fn page(
             display_name: form.display_name,
             email: form.email,
             roles: Choice::roles(Role::ALL.into_iter(), Some(role)),
+            service: form.kind == "service",
             errors,
         },
     )
@@ -96,6 +100,7 @@ pub async fn create_user(
         password: &form.password,
         password_confirm: None,
         blank_password_is_generated: true,
+        kind: &form.kind,
     });
     let new = match parsed {
         Ok(new) => new,
@@ -107,7 +112,11 @@ pub async fn create_user(
         }
     };
     let (new, hash) = web::block(move || {
-        let hash = password::hash(new.password.expose());
+        let hash = match &new.password {
+            Some(typed) => password::hash(typed.expose()),
+            // A service account: nothing to hash, and no hash is stored.
+            None => Ok(String::new()),
+        };
         (new, hash)
     })
     .await?;
@@ -134,12 +143,18 @@ pub async fn create_user(
         Err(other) => return Err(other.into()),
     };
     if new.password_generated {
-        session::stash_password_reveal(&current.session, &user.id, new.password.expose())?;
+        session::stash_password_reveal(&current.session, &user.id, new.password_text())?;
     }
     session::push_flash(
         &current.session,
         FlashKind::Success,
-        format!("{} (@{}) was added.", user.display_name, user.username),
+        match new.kind {
+            UserKind::Person => format!("{} (@{}) was added.", user.display_name, user.username),
+            UserKind::Service => format!(
+                "Service account {} (@{}) was added. Add its tokens below.",
+                user.display_name, user.username
+            ),
+        },
     );
     Ok(see_other(&format!("/users/{}", user.id)))
 }

@@ -9,6 +9,7 @@ use super::admin_gate::AdminUser;
 use super::dates;
 use super::forms;
 use super::layout::{self, Layout};
+use crate::domain::users::UserKind;
 use crate::state::AppState;
 use crate::store::users;
 
@@ -22,6 +23,7 @@ pub struct UserRowView {
     pub live_tokens: i64,
     pub created: String,
     pub is_you: bool,
+    pub service: bool,
 }
 
 #[derive(Template)]
@@ -50,6 +52,7 @@ pub async fn list_users(
             .map(|summary| UserRowView {
                 id: summary.user.id.to_string(),
                 is_you: summary.user.id == current.user.id,
+                service: summary.user.kind == UserKind::Service,
                 username: summary.user.username,
                 display_name: summary.user.display_name,
                 email: summary.user.email.unwrap_or_default(),

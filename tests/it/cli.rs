@@ -40,6 +40,20 @@ both_backends! {
         assert!(page.contains("<span class=\"pill pill-role\">Administrator</span>"));
     }
 
+    async fn user_add_makes_a_service_account_that_reads_no_password_and_never_signs_in(app) {
+        app.setup_admin().await;
+        let output = app.cli_add_user(&["--account", "Acme", "--username", "nightly", "--role", "engineer", "--kind", "service"], "");
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("added service account nightly (Engineer) to account Acme"));
+        assert!(app.get_html("/users").await.contains("Service account"));
+        assert_eq!(app.new_browser().login("nightly", "any password at all").await.status().as_u16(), 401);
+
+        let typed = app.cli_add_user(&["--account", "Acme", "--username", "other", "--role", "engineer", "--kind", "service", "--password-stdin"], "a long enough password");
+        assert!(stderr(&typed).contains("a service account has no password"), "{}", stderr(&typed));
+        let person = app.cli_add_user(&["--account", "Acme", "--username", "pat", "--role", "engineer"], "");
+        assert!(stderr(&person).contains("a person needs --password-stdin"), "{}", stderr(&person));
+    }
+
     async fn user_add_explains_what_is_wrong(app) {
         app.setup_admin().await;
         let add = |role: &str, username: &str, password: &str| {

@@ -25,6 +25,7 @@ mod permissions;
 mod process;
 mod proxy;
 mod scim;
+mod service_accounts;
 mod setup;
 mod status_sql;
 mod token_helpers;

@@ -69,6 +69,7 @@ fn twins_agree(database_url: &str) {
         password: "a long enough password",
         password_confirm: None,
         blank_password_is_generated: false,
+        kind: "",
     })
     .expect("a valid user");
     let issuer = store

@@ -219,11 +219,12 @@ impl TestApp {
             password: &password,
             password_confirm: None,
             blank_password_is_generated: false,
+            kind: "",
         })
         .expect("a valid user");
         let url = DatabaseUrl::parse(&self.database_url).expect("database URL");
         tokio::task::spawn_blocking(move || {
-            let hash = personal_tokens::auth::password::hash(new.password.expose()).expect("hash");
+            let hash = personal_tokens::auth::password::hash(new.password_text()).expect("hash");
             let store = Store::open(&url, 1).expect("store opens");
             store
                 .run_blocking(|conn| users::add_user(conn, &new, &hash, time::now()))
@@ -272,7 +273,7 @@ impl TestApp {
             let now = time::now();
             let request = NewTokenRequest::parse(&input, user.role, now).expect("a valid token");
             let secret = PlainToken::generate();
-            let outcome = tokens::create_token(conn, &user, &request, &secret, now, None)?;
+            let outcome = tokens::create_token(conn, &user, &user, &request, &secret, now, None)?;
             assert!(outcome.is_ok(), "the token is made: {outcome:?}");
             Ok(secret.expose().to_owned())
         })
@@ -330,7 +331,7 @@ pub async fn plant_token_in_the_past(
         let then = time::now() - TimeDelta::days(days_ago);
         let secret = PlainToken::generate();
         let request = NewTokenRequest::parse(&input, user.role, then).expect("a valid token");
-        let outcome = tokens::create_token(conn, &user, &request, &secret, then, None)?;
+        let outcome = tokens::create_token(conn, &user, &user, &request, &secret, then, None)?;
         assert!(outcome.is_ok(), "planted");
         Ok(secret.expose().to_owned())
     })
@@ -430,7 +431,7 @@ pub async fn plant_many_tokens(app: &TestApp, username: &str, count: u32) {
             let secret = PlainToken::generate();
             let now = time::now();
             let request = NewTokenRequest::parse(&input, user.role, now).expect("a valid token");
-            let outcome = tokens::create_token(conn, &user, &request, &secret, now, None)?;
+            let outcome = tokens::create_token(conn, &user, &user, &request, &secret, now, None)?;
             assert!(outcome.is_ok(), "planted");
         }
         Ok(())

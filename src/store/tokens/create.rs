@@ -33,10 +33,12 @@ fn name_is_held(
     Ok(holders > 0)
 }
 
-/// Creates the token `creator` asked for, if the account's rules allow it.
+/// Creates a token issued by `creator`, if the account's rules allow it. `actor` asked for it:
+/// the creator themselves, or an administrator making a service account's token.
 pub fn create_token(
     conn: &mut AnyConnection,
     creator: &User,
+    actor: &User,
     request: &NewTokenRequest,
     secret: &PlainToken,
     now: NaiveDateTime,
@@ -58,7 +60,7 @@ pub fn create_token(
             Err(refusal) => return Ok(Err(refusal)),
         };
         let row = insert_token(conn, account, &creator.id, &plan.token, secret, now)?;
-        record_note(conn, account, Some(creator), &row.id, &plan.audit, ip, now)?;
+        record_note(conn, account, Some(actor), &row.id, &plan.audit, ip, now)?;
         Ok(Ok(to_record(row, creator.display_name.clone())))
     })?;
     if outcome.is_ok() {

@@ -70,10 +70,17 @@ fn name_candidates(conn: &mut AnyConnection, needle: &str) -> StoreResult<Option
 /// `column || ''`, the same comparison that no index serves: otherwise SQLite walks the
 /// account's index in list order, testing every token against the few candidates, instead of
 /// looking those up by id and sorting them.
-fn visible_among(visibility: &Visibility, ids: &[String]) -> tokens::BoxedQuery<'static, MultiBackend> {
+fn visible_among(
+    visibility: &Visibility,
+    ids: &[String],
+) -> tokens::BoxedQuery<'static, MultiBackend> {
     let query = tokens::table
         .filter(tokens::id.eq_any(ids.to_vec()))
-        .filter(tokens::account_id.concat("").eq(visibility.account().as_str().to_owned()))
+        .filter(
+            tokens::account_id
+                .concat("")
+                .eq(visibility.account().as_str().to_owned()),
+        )
         .into_boxed();
     match visibility {
         Visibility::Account(_) => query,
