@@ -357,8 +357,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ScimError> {
     let (account, token_name) = account_of(caller)?;
     let new = ScimUser::from_json(&read_body(&body)?).map_err(ScimError::refused)?;
-    let ip = client(&req);
-    let now = state.now();
+    let (ip, now, email_enabled) = (client(&req), state.now(), state.notifier.email_enabled());
     let person = state
         .store
         .run(move |conn| {
@@ -366,6 +365,7 @@ pub async fn create_user(
                 account: &account,
                 token_name: &token_name,
                 ip: &ip,
+                email_enabled,
             };
             store::create(conn, &actor, &new, now)
         })
@@ -398,8 +398,7 @@ async fn write(
     id: UserId,
     new: ScimUser,
 ) -> Result<HttpResponse, ScimError> {
-    let ip = client(req);
-    let now = state.now();
+    let (ip, now, email_enabled) = (client(req), state.now(), state.notifier.email_enabled());
     let outcome = state
         .store
         .run(move |conn| {
@@ -407,6 +406,7 @@ async fn write(
                 account: &account,
                 token_name: &token_name,
                 ip: &ip,
+                email_enabled,
             };
             store::replace(conn, &actor, &id, &new, now)
         })
@@ -484,8 +484,7 @@ pub async fn delete_user(
     if req.headers().contains_key(IF_MATCH) {
         check_version(&req, &current(&state, &req, &account, &id).await?)?;
     }
-    let ip = client(&req);
-    let now = state.now();
+    let (ip, now, email_enabled) = (client(&req), state.now(), state.notifier.email_enabled());
     let outcome = state
         .store
         .run(move |conn| {
@@ -493,6 +492,7 @@ pub async fn delete_user(
                 account: &account,
                 token_name: &token_name,
                 ip: &ip,
+                email_enabled,
             };
             store::remove(conn, &actor, &id, now)
         })

@@ -77,6 +77,11 @@ pub enum NoticeKind {
     NewAddress {
         ip: String,
     },
+    /// A person, not a token: deactivated by `by` (SCIM), so their sessions ended and their
+    /// tokens stopped. The account's administrators hear of it.
+    PersonDeactivated {
+        by: String,
+    },
 }
 
 impl NoticeKind {
@@ -86,6 +91,7 @@ impl NoticeKind {
             NoticeKind::Expiry(window) => ("expiry", window.days(), ""),
             NoticeKind::Leaked { url } => ("leaked", 0, url),
             NoticeKind::NewAddress { ip } => ("new_ip", 0, ip),
+            NoticeKind::PersonDeactivated { by } => ("user_deactivated", 0, by),
         }
     }
 
@@ -94,11 +100,13 @@ impl NoticeKind {
             "expiry" => Window::from_days(window_days).map(NoticeKind::Expiry),
             "leaked" => Some(NoticeKind::Leaked { url: detail }),
             "new_ip" => Some(NoticeKind::NewAddress { ip: detail }),
+            "user_deactivated" => Some(NoticeKind::PersonDeactivated { by: detail }),
             _ => None,
         }
     }
 
-    /// One line for the notifications page and the e-mail subject.
+    /// One line for the notifications page and the e-mail subject. `token_name` is what the
+    /// notice is about: the token's name, or the person's for a person's notice.
     pub fn headline(&self, token_name: &str) -> String {
         match self {
             NoticeKind::Expiry(window) => {
@@ -110,6 +118,10 @@ impl NoticeKind {
             NoticeKind::NewAddress { ip } => {
                 format!("Token “{token_name}” was used from a new address, {ip}")
             }
+            NoticeKind::PersonDeactivated { by } => format!(
+                "{token_name} was deactivated by {by}: their sessions ended and their tokens \
+                 stopped working"
+            ),
         }
     }
 }
@@ -136,6 +148,8 @@ pub enum Audience {
     Issuer,
     /// Its issuer and the account's administrators: expiry and leaks concern the account.
     IssuerAndAdministrators,
+    /// The account's administrators: a person's standing is theirs to know.
+    Administrators,
 }
 
 impl NoticeKind {
@@ -143,6 +157,7 @@ impl NoticeKind {
         match self {
             NoticeKind::NewAddress { .. } => Audience::Issuer,
             NoticeKind::Expiry(_) | NoticeKind::Leaked { .. } => Audience::IssuerAndAdministrators,
+            NoticeKind::PersonDeactivated { .. } => Audience::Administrators,
         }
     }
 }
@@ -177,8 +192,8 @@ pub fn recipients(
     let audience = kind.audience();
     let mut out: Vec<Recipient> = Vec::new();
     for person in candidates {
-        let hears = person.id == issuer
-            || (audience == Audience::IssuerAndAdministrators && person.role == Role::Admin);
+        let hears = (person.id == issuer && audience != Audience::Administrators)
+            || (audience != Audience::Issuer && person.role == Role::Admin);
         if !person.active || !hears || out.iter().any(|r| r.id == person.id) {
             continue;
         }
@@ -265,6 +280,12 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
             format!("{token} was used from {ip}, an address it had not been used from before."),
             "If that was not you or your systems, delete the token at once:",
         ),
+        // Made about a person, never a token (`person_email`); worded for a token all the same.
+        NoticeKind::PersonDeactivated { by } => (
+            format!("Personal token \"{name}\" stopped: its owner was deactivated by {by}"),
+            format!("{token} stopped working: its owner was deactivated by {by}."),
+            "The list of tokens:",
+        ),
     };
     let body = format!(
         "Hello {recipient},\n\
@@ -283,6 +304,41 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
         issuer = facts.issuer_name,
         role = facts.token_role.label(),
         url = facts.public_url,
+    );
+    NoticeText { subject, body }
+}
+
+/// What an e-mail about a person says.
+pub struct PersonNoticeFacts<'a> {
+    pub recipient_name: &'a str,
+    pub account_name: &'a str,
+    pub person_name: &'a str,
+    pub username: &'a str,
+    /// The person's id, for the link to their page.
+    pub person_id: &'a str,
+    pub kind: &'a NoticeKind,
+    pub public_url: &'a str,
+}
+
+/// The plain-text e-mail for a notice about a person (administrators only).
+pub fn person_email(facts: &PersonNoticeFacts<'_>) -> NoticeText {
+    let who = format!("{} (@{})", facts.person_name, facts.username);
+    let subject = facts.kind.headline(&who).replace(['“', '”'], "\"");
+    let body = format!(
+        "Hello {recipient},\n\
+         \n\
+         {subject}, in the account {account}.\n\
+         \n\
+         Their page, with their tokens:\n\
+         {url}/users/{id}\n\
+         \n\
+         You get this e-mail because you are an administrator of {account}. You can turn these \
+         e-mails off in your settings:\n\
+         {url}/settings\n",
+        recipient = facts.recipient_name,
+        account = facts.account_name,
+        url = facts.public_url,
+        id = facts.person_id,
     );
     NoticeText { subject, body }
 }
@@ -387,6 +443,41 @@ mod tests {
             recipients(&expiry, "erin", vec![quiet], true)[0].email_to,
             None
         );
+    }
+
+    #[test]
+    fn a_person_deactivated_by_scim_is_news_for_active_administrators_only() {
+        let people = vec![
+            person("erin", Role::Engineer, true),
+            person("ada", Role::Admin, true),
+            person("old", Role::Admin, false),
+        ];
+        let kind = NoticeKind::PersonDeactivated { by: "SCIM".into() };
+        let heard: Vec<String> = recipients(&kind, "erin", people, true)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(heard, ["ada"], "not even the issuer named, were there one");
+        assert_eq!(
+            NoticeKind::from_stored("user_deactivated", 0, "SCIM".into()),
+            Some(kind.clone())
+        );
+        let text = person_email(&PersonNoticeFacts {
+            recipient_name: "Ada",
+            account_name: "Acme",
+            person_name: "Grace Hopper",
+            username: "grace",
+            person_id: "u-1",
+            kind: &kind,
+            public_url: "https://tokens.example.com",
+        });
+        assert_eq!(
+            text.subject,
+            "Grace Hopper (@grace) was deactivated by SCIM: their sessions ended and their \
+             tokens stopped working"
+        );
+        assert!(text.body.contains("https://tokens.example.com/users/u-1"));
+        assert!(text.body.contains("administrator of Acme"));
     }
 
     #[test]

@@ -12,9 +12,10 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::config::Settings;
-use crate::domain::notice::{self, NoticeFacts};
+use crate::domain::notice::{self, NoticeFacts, PersonNoticeFacts};
 use crate::domain::time::Clock;
 use crate::metrics::METRICS;
+use crate::store::notices::EmailAbout;
 use crate::store::{Store, StoreError, notices};
 pub use mail::{MailError, Mailer};
 
@@ -121,18 +122,35 @@ impl Notifier {
             else {
                 continue;
             };
-            let text = notice::email(&NoticeFacts {
-                recipient_name: &job.recipient.display_name,
-                recipient_is_issuer: job.recipient.id == job.issuer.id,
-                account_name: &job.recipient.account_name,
-                token_name: &job.token_name,
-                last_four: &job.last_four,
-                token_role: job.token_role,
-                issuer_name: &job.issuer.display_name,
-                expires_at: job.expires_at,
-                kind: &job.kind,
-                public_url: &self.public_url,
-            });
+            let text = match &job.about {
+                EmailAbout::Token {
+                    issuer,
+                    token_name,
+                    last_four,
+                    token_role,
+                    expires_at,
+                } => notice::email(&NoticeFacts {
+                    recipient_name: &job.recipient.display_name,
+                    recipient_is_issuer: job.recipient.id == issuer.id,
+                    account_name: &job.recipient.account_name,
+                    token_name,
+                    last_four,
+                    token_role: *token_role,
+                    issuer_name: &issuer.display_name,
+                    expires_at: *expires_at,
+                    kind: &job.kind,
+                    public_url: &self.public_url,
+                }),
+                EmailAbout::Person(person) => notice::person_email(&PersonNoticeFacts {
+                    recipient_name: &job.recipient.display_name,
+                    account_name: &job.recipient.account_name,
+                    person_name: &person.display_name,
+                    username: &person.username,
+                    person_id: person.id.as_str(),
+                    kind: &job.kind,
+                    public_url: &self.public_url,
+                }),
+            };
             let key = format!("notice.{}", job.notice_id);
             match mailer.send(&job.to, &text.subject, text.body, &key) {
                 Ok(()) => {

@@ -93,7 +93,7 @@ diesel::table! {
     notices (id) {
         id -> Text,
         account_id -> Text,
-        token_id -> Text,
+        token_id -> Nullable<Text>,
         recipient_id -> Text,
         kind -> Text,
         window_days -> Integer,
@@ -107,6 +107,7 @@ diesel::table! {
         email_leased_until -> Nullable<Timestamp>,
         email_error -> Nullable<Text>,
         email_sent_at -> Nullable<Timestamp>,
+        subject_id -> Nullable<Text>,
     }
 }
 

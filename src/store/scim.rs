@@ -1,7 +1,8 @@
 //! SCIM provisioning (product.md §11): the account's people as an identity provider sees them,
 //! and its joins, changes and departures. A departure is a deactivation (§1): the session epoch
 //! moves, so sessions end, and the credential check reads `active` on every call, so tokens
-//! answer 401 on the next one. Service accounts are never touched.
+//! answer 401 on the next one; the administrators get a notice. Service accounts are never
+//! touched.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,8 +12,9 @@ use super::audit::{self, AuditEvent};
 use super::rows::{AccountRow, UserRow, to_user};
 use super::schema::{accounts, users};
 use super::users::{NO_PASSWORD_HASH, active_admins};
-use super::{AnyConnection, StoreError, StoreResult, locked_transaction};
+use super::{AnyConnection, StoreError, StoreResult, locked_transaction, notices};
 use crate::domain::audit::AuditKind;
+use crate::domain::notice::NoticeKind;
 use crate::domain::scim::{ScimRefusal, ScimType, ScimUser, UserFilter};
 use crate::domain::users::{StandingChange, keeps_an_administrator};
 use crate::domain::{AccountId, Role, User, UserId};
@@ -31,6 +33,20 @@ pub struct ScimActor<'a> {
     pub account: &'a AccountId,
     pub token_name: &'a str,
     pub ip: &'a str,
+    /// SMTP is set up: the administrators' notice of a deactivation is also e-mailed.
+    pub email_enabled: bool,
+}
+
+/// The administrators hear of a person SCIM deactivated, in the same transaction.
+fn tell_administrators(
+    conn: &mut AnyConnection,
+    actor: &ScimActor<'_>,
+    person: &UserId,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let kind = NoticeKind::PersonDeactivated { by: "SCIM".into() };
+    notices::claim_person_notice(conn, actor.account, person, &kind, actor.email_enabled, now)?;
+    Ok(())
 }
 
 type PersonColumns = (
@@ -254,6 +270,9 @@ pub fn replace(
             set_standing(conn, id, change)?;
             let (kind, detail) = change.audit_entry(&person.user);
             record(conn, actor, kind, &person.user, &detail, now)?;
+            if change == StandingChange::Deactivate {
+                tell_administrators(conn, actor, id, now)?;
+            }
         }
         Ok(find(conn, actor.account, id)?.map_or(ScimOutcome::NotFound, ScimOutcome::Done))
     });
@@ -306,6 +325,7 @@ pub fn remove(
                 )));
             }
             set_standing(conn, id, change)?;
+            tell_administrators(conn, actor, id, now)?;
         }
         diesel::update(users::table.filter(users::id.eq(id.as_str())))
             .set((users::removed_at.eq(now), users::updated_at.eq(now)))

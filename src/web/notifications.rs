@@ -13,7 +13,7 @@ use crate::domain::secret;
 use crate::domain::status::StatusWord;
 use crate::domain::tokens::Visibility;
 use crate::state::AppState;
-use crate::store::notices::{self, EmailState};
+use crate::store::notices::{self, About, EmailState};
 
 /// The page shows this many; older ones stay in the database.
 const NOTICES_SHOWN: i64 = 200;
@@ -56,26 +56,58 @@ pub async fn list_notifications(
     let notices: Vec<NoticeView> = entries
         .into_iter()
         .map(|entry| {
-            // The list, narrowed to this token: by name, and for an administrator by issuer.
-            let issuer = sees_all.then(|| entry.issuer_id.as_str().to_owned());
-            let href = paging::href(
-                "/tokens",
-                &[
-                    ("issuer", issuer.as_deref()),
-                    ("status", Some("all")),
-                    ("q", Some(&entry.token_name)),
-                ],
-                1,
-            );
+            let (headline, masked, expires, href, token_gone) = match &entry.about {
+                About::Token {
+                    token_name,
+                    last_four,
+                    issuer_id,
+                    expires_at,
+                    token_dates,
+                    ..
+                } => {
+                    // The list, narrowed to this token: by name, and for an administrator by
+                    // issuer.
+                    let issuer = sees_all.then(|| issuer_id.as_str().to_owned());
+                    let href = paging::href(
+                        "/tokens",
+                        &[
+                            ("issuer", issuer.as_deref()),
+                            ("status", Some("all")),
+                            ("q", Some(token_name)),
+                        ],
+                        1,
+                    );
+                    (
+                        entry.kind.headline(token_name),
+                        secret::masked(last_four),
+                        expires_at.map(dates::datetime).unwrap_or_default(),
+                        href,
+                        !StatusWord::Live.holds(token_dates, now),
+                    )
+                }
+                About::Person {
+                    id,
+                    display_name,
+                    username,
+                } => (
+                    entry
+                        .kind
+                        .headline(&format!("{display_name} (@{username})")),
+                    String::new(),
+                    String::new(),
+                    format!("/users/{id}"),
+                    false,
+                ),
+            };
             NoticeView {
                 unread: !entry.read,
                 when: dates::datetime(entry.created_at),
                 when_iso: dates::iso(entry.created_at),
-                headline: entry.kind.headline(&entry.token_name),
-                masked: secret::masked(&entry.last_four),
-                expires: entry.expires_at.map(dates::datetime).unwrap_or_default(),
+                headline,
+                masked,
+                expires,
                 href,
-                token_gone: !StatusWord::Live.holds(&entry.token_dates, now),
+                token_gone,
                 email_failed: matches!(entry.email, EmailState::Failed { .. }),
                 email: match entry.email {
                     EmailState::NotSent => String::new(),

@@ -314,3 +314,70 @@ both_backends! {
         }
     }
 }
+
+static SMTP_PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
+/// The app with SMTP set up on a port the test's own SMTP server then takes.
+async fn with_smtp(backend: Backend) -> Option<TestApp> {
+    let port = *SMTP_PORT.get_or_init(free_port);
+    spawn_app_with(backend, |settings| {
+        settings.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        settings.public_url = Some(PUBLIC_URL.into());
+    })
+    .await
+}
+
+both_backends! { start = with_smtp;
+    async fn administrators_hear_in_the_app_and_by_e_mail_when_scim_deactivates_someone(app) {
+        let Some(smtp) = SmtpServer::start_on(*SMTP_PORT.get().unwrap()) else { return };
+        app.setup_admin().await;
+        set_email(&app, "ada@example.com", true).await;
+        let erin = engineer(&app).await;
+        set_email(&erin, "erin@example.com", true).await;
+        let provider = app.with_scoped_token("admin", "okta", "admin", Some(&["users:write"])).await;
+        let (status, made, _) = {
+            let (status, _, body) = call(&app, reqwest::Method::POST, "/scim/v2/Users", Some(&provider),
+                Some(serde_json::json!({"userName": "grace", "displayName": "Grace Hopper"}))).await;
+            (status, body, ())
+        };
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{made}");
+        let path = format!("/scim/v2/Users/{}", made["id"].as_str().unwrap());
+        let off = serde_json::json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
+        assert_eq!(call(&app, reqwest::Method::PATCH, &path, Some(&provider), Some(off)).await.0, reqwest::StatusCode::OK);
+
+        let page = app.get_html("/notifications").await;
+        assert!(page.contains("Grace Hopper (@grace) was deactivated by SCIM"), "{page}");
+        assert!(page.contains(&format!("href=\"/users/{}\"", made["id"].as_str().unwrap())), "links to their page");
+        assert!(!erin.get_html("/notifications").await.contains("was deactivated by SCIM"), "administrators only");
+
+        let report = pass(&app, &notifier(&app, Some(smtp.url())), time::now()).await;
+        assert_eq!(report.sent, 1, "{report:?}");
+        let messages = smtp.messages();
+        assert_eq!(messages.len(), 1);
+        assert!(mail_header(&messages[0], "To").contains("ada@example.com"));
+        assert!(mail_header(&messages[0], "Subject").contains("was deactivated by SCIM"), "{}", messages[0]);
+        let body = decoded(&messages[0]);
+        assert!(body.contains(&format!("{PUBLIC_URL}/users/{}", made["id"].as_str().unwrap())), "{body}");
+        assert!(!body.contains("ptk_"), "never a secret");
+
+        // Reactivated and deactivated again through a delete: a second notice.
+        let on = serde_json::json!({"Operations": [{"op": "replace", "path": "active", "value": true}]});
+        assert_eq!(call(&app, reqwest::Method::PATCH, &path, Some(&provider), Some(on)).await.0, reqwest::StatusCode::OK);
+        assert_eq!(call(&app, reqwest::Method::DELETE, &path, Some(&provider), None).await.0, reqwest::StatusCode::NO_CONTENT);
+        assert_eq!(app.get_html("/notifications").await.matches("was deactivated by SCIM").count(), 2);
+    }
+
+    async fn a_service_accounts_expiry_notices_go_to_the_administrators(app) {
+        app.setup_admin().await;
+        let response = app.post_form("/users/new", "/users/new", &[
+            ("kind", "service"), ("username", "nightly"), ("display_name", ""), ("email", ""),
+            ("role", "engineer"), ("password", ""),
+        ]).await;
+        assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+        plant_token_in_the_past(&app, "nightly", "backup job", 25, "30").await;
+        let report = pass(&app, &notifier(&app, None), time::now()).await;
+        assert!(report.made >= 1, "{report:?}");
+        let page = app.get_html("/notifications").await;
+        assert!(page.contains("Token “backup job” expires in 7 days"), "{page}");
+    }
+}

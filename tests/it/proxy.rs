@@ -18,9 +18,14 @@ use crate::token_helpers::with_service;
 fn readme_recipe(app_port: u16, upstream_port: u16, port: u16, scope: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
-    let start = readme
-        .find("```nginx\n")
-        .expect("README has an nginx recipe")
+    // The recipe under "Protecting your own services" (the README has other nginx blocks).
+    let section = readme
+        .find("## Protecting your own services")
+        .expect("README has the section");
+    let start = section
+        + readme[section..]
+            .find("```nginx\n")
+            .expect("README has an nginx recipe")
         + "```nginx\n".len();
     let block = &readme[start..start + readme[start..].find("```").expect("the block ends")];
     block

@@ -1,5 +1,6 @@
 //! Making notices: the expiry warnings a pass finds due, and the notices about one token (a
-//! leak, a new address), each once per token, kind, detail and person.
+//! leak, a new address), each once per token, kind, detail and person; and the notices about
+//! a person (deactivated by SCIM), made with the deactivation itself.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -10,7 +11,7 @@ use super::super::{AnyConnection, MultiBackend, StoreResult};
 use super::{STATUS_NONE, STATUS_PENDING};
 use crate::domain::notice::{self, NoticeKind, Window};
 use crate::domain::status::StatusWord;
-use crate::domain::{Role, TokenId};
+use crate::domain::{AccountId, Role, TokenId, UserId};
 
 /// A token that may be due an expiry notice, as the pass reads it.
 #[derive(Queryable, Selectable)]
@@ -59,6 +60,45 @@ fn candidates(
             },
         )
         .collect())
+}
+
+/// A notice about a person (deactivated by SCIM) for the account's administrators, made in the
+/// transaction that deactivated them. Returns how many were made.
+pub fn claim_person_notice(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    subject: &UserId,
+    kind: &NoticeKind,
+    email_enabled: bool,
+    now: NaiveDateTime,
+) -> StoreResult<usize> {
+    let (kind_name, window_days, detail) = kind.stored();
+    let people = candidates(conn, account.as_str(), "")?;
+    let mut made = 0;
+    for recipient in notice::recipients(kind, "", people, email_enabled) {
+        let email_to = recipient.email_to;
+        diesel::insert_into(notices::table)
+            .values((
+                notices::id.eq(uuid::Uuid::new_v4().to_string()),
+                notices::account_id.eq(account.as_str()),
+                notices::subject_id.eq(subject.as_str()),
+                notices::recipient_id.eq(&recipient.id),
+                notices::kind.eq(kind_name),
+                notices::window_days.eq(window_days),
+                notices::detail.eq(detail),
+                notices::created_at.eq(now),
+                notices::email_status.eq(if email_to.is_some() {
+                    STATUS_PENDING
+                } else {
+                    STATUS_NONE
+                }),
+                notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
+                notices::email_to.eq(&email_to),
+            ))
+            .execute(conn)?;
+        made += 1;
+    }
+    Ok(made)
 }
 
 /// Inserts one notice for each recipient of the token; returns how many this call made (a

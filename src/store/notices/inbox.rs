@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::super::schema::{notices, tokens};
+use super::super::schema::{notices, tokens, users};
 use super::super::{AnyConnection, StoreResult};
 use super::{STATUS_FAILED, STATUS_PENDING, STATUS_SENT};
 use crate::domain::notice::{NoticeKind, Window};
@@ -22,19 +22,31 @@ pub enum EmailState {
     },
 }
 
+/// What a notice is about.
+pub enum About {
+    Token {
+        token_id: TokenId,
+        token_name: String,
+        last_four: String,
+        issuer_id: UserId,
+        expires_at: Option<NaiveDateTime>,
+        /// The token's dates, for whether it still counts (`StatusWord::Live`).
+        token_dates: StatusDates,
+    },
+    Person {
+        id: UserId,
+        display_name: String,
+        username: String,
+    },
+}
+
 /// One row of the notifications page.
 pub struct NoticeEntry {
     pub id: String,
     pub created_at: NaiveDateTime,
     pub read: bool,
     pub kind: NoticeKind,
-    pub token_id: TokenId,
-    pub token_name: String,
-    pub last_four: String,
-    pub issuer_id: UserId,
-    pub expires_at: Option<NaiveDateTime>,
-    /// The token's dates, for whether it still counts (`StatusWord::Live`).
-    pub token_dates: StatusDates,
+    pub about: About,
     pub email: EmailState,
 }
 
@@ -67,22 +79,61 @@ struct NoticedToken {
     suspended_at: Option<NaiveDateTime>,
 }
 
+/// The person a notice is about, as the page names them.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct NoticedPerson {
+    id: String,
+    display_name: String,
+    username: String,
+}
+
 /// `recipient`'s notices, newest first.
 pub fn list_for(
     conn: &mut AnyConnection,
     recipient: &UserId,
     limit: i64,
 ) -> StoreResult<Vec<NoticeEntry>> {
-    let rows: Vec<(NoticeColumns, NoticedToken)> = notices::table
-        .inner_join(tokens::table)
+    type Row = (NoticeColumns, Option<NoticedToken>, Option<NoticedPerson>);
+    let rows: Vec<Row> = notices::table
+        .left_join(tokens::table.on(notices::token_id.eq(tokens::id.nullable())))
+        .left_join(users::table.on(notices::subject_id.eq(users::id.nullable())))
         .filter(notices::recipient_id.eq(recipient.as_str()))
         .order((notices::created_at.desc(), notices::id.asc()))
         .limit(limit)
-        .select((NoticeColumns::as_select(), NoticedToken::as_select()))
+        .select((
+            NoticeColumns::as_select(),
+            Option::<NoticedToken>::as_select(),
+            Option::<NoticedPerson>::as_select(),
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(n, t)| NoticeEntry {
+        .filter_map(|(n, token, person)| {
+            // Every notice is about one of them (a CHECK says so).
+            let about = match (token, person) {
+                (Some(t), _) => About::Token {
+                    token_id: TokenId::from_trusted(t.id),
+                    token_name: t.name,
+                    last_four: t.last_four,
+                    issuer_id: UserId::from_trusted(t.issuer_id),
+                    expires_at: t.expires_at,
+                    token_dates: StatusDates {
+                        deleted_at: t.deleted_at,
+                        expires_at: t.expires_at,
+                        suspended_at: t.suspended_at,
+                    },
+                },
+                (None, Some(person)) => About::Person {
+                    id: UserId::from_trusted(person.id),
+                    display_name: person.display_name,
+                    username: person.username,
+                },
+                (None, None) => return None,
+            };
+            Some((n, about))
+        })
+        .map(|(n, about)| NoticeEntry {
             read: n.read_at.is_some(),
             kind: NoticeKind::from_stored(&n.kind, n.window_days, n.detail)
                 .unwrap_or(NoticeKind::Expiry(Window::SevenDays)),
@@ -97,16 +148,7 @@ pub fn list_for(
             },
             id: n.id,
             created_at: n.created_at,
-            token_id: TokenId::from_trusted(t.id),
-            token_name: t.name,
-            last_four: t.last_four,
-            issuer_id: UserId::from_trusted(t.issuer_id),
-            expires_at: t.expires_at,
-            token_dates: StatusDates {
-                deleted_at: t.deleted_at,
-                expires_at: t.expires_at,
-                suspended_at: t.suspended_at,
-            },
+            about,
         })
         .collect())
 }

@@ -7,9 +7,9 @@ mod claim;
 mod inbox;
 mod outbox;
 
-pub use claim::{claim_due, claim_token_notice};
-pub use inbox::{EmailState, NoticeEntry, list_for, mark_all_read, unread_count};
-pub use outbox::{EmailJob, due_emails, lease_email, mark_failed, mark_sent};
+pub use claim::{claim_due, claim_person_notice, claim_token_notice};
+pub use inbox::{About, EmailState, NoticeEntry, list_for, mark_all_read, unread_count};
+pub use outbox::{EmailAbout, EmailJob, due_emails, lease_email, mark_failed, mark_sent};
 
 /// Where a notice's e-mail stands, as stored.
 const STATUS_NONE: &str = "none";

@@ -50,17 +50,25 @@ pub fn due_emails(
         .load(conn)?)
 }
 
+/// What an e-mail is about.
+pub enum EmailAbout {
+    Token {
+        issuer: User,
+        token_name: String,
+        last_four: String,
+        token_role: Role,
+        expires_at: Option<NaiveDateTime>,
+    },
+    Person(User),
+}
+
 /// Everything an e-mail says, read after the lease was taken.
 pub struct EmailJob {
     pub notice_id: String,
     pub to: String,
     pub attempts: i32,
     pub recipient: User,
-    pub issuer: User,
-    pub token_name: String,
-    pub last_four: String,
-    pub token_role: Role,
-    pub expires_at: Option<NaiveDateTime>,
+    pub about: EmailAbout,
     pub kind: NoticeKind,
 }
 
@@ -85,30 +93,52 @@ pub fn lease_email(
     if taken == 0 {
         return Ok(None);
     }
-    let (to, attempts, recipient_id, (kind, window_days, detail), token_id) = notices::table
-        .filter(notices::id.eq(id))
-        .select((
-            notices::email_to,
-            notices::email_attempts,
-            notices::recipient_id,
-            (notices::kind, notices::window_days, notices::detail),
-            notices::token_id,
-        ))
-        .get_result::<(Option<String>, i32, String, (String, i32, String), String)>(conn)?;
-    let (token_name, last_four, role, expires_at, issuer_id) = tokens::table
-        .filter(tokens::id.eq(&token_id))
-        .select((
-            tokens::name,
-            tokens::last_four,
-            tokens::role,
-            tokens::expires_at,
-            tokens::issuer_id,
-        ))
-        .get_result::<(String, String, String, Option<NaiveDateTime>, String)>(conn)?;
+    let (to, attempts, recipient_id, (kind, window_days, detail), (token_id, subject_id)) =
+        notices::table
+            .filter(notices::id.eq(id))
+            .select((
+                notices::email_to,
+                notices::email_attempts,
+                notices::recipient_id,
+                (notices::kind, notices::window_days, notices::detail),
+                (notices::token_id, notices::subject_id),
+            ))
+            .get_result::<(
+                Option<String>,
+                i32,
+                String,
+                (String, i32, String),
+                (Option<String>, Option<String>),
+            )>(conn)?;
     let find = |conn: &mut AnyConnection, id: String| {
         user_store::find_user_by_id(conn, &UserId::from_trusted(id))
     };
     let corrupt = |what: &str| StoreError::Corrupt(format!("notice {id}: {what}"));
+    let about = match (token_id, subject_id) {
+        (Some(token_id), _) => {
+            let (token_name, last_four, role, expires_at, issuer_id) = tokens::table
+                .filter(tokens::id.eq(&token_id))
+                .select((
+                    tokens::name,
+                    tokens::last_four,
+                    tokens::role,
+                    tokens::expires_at,
+                    tokens::issuer_id,
+                ))
+                .get_result::<(String, String, String, Option<NaiveDateTime>, String)>(conn)?;
+            EmailAbout::Token {
+                issuer: find(conn, issuer_id)?.ok_or_else(|| corrupt("no issuer"))?,
+                token_name,
+                last_four,
+                token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
+                expires_at,
+            }
+        }
+        (None, Some(subject_id)) => {
+            EmailAbout::Person(find(conn, subject_id)?.ok_or_else(|| corrupt("no person"))?)
+        }
+        (None, None) => return Err(corrupt("about nothing")),
+    };
     let recipient = find(conn, recipient_id)?.ok_or_else(|| corrupt("no recipient"))?;
     if !notice::still_wants_email(&recipient) {
         diesel::update(notices::table.filter(notices::id.eq(id)))
@@ -124,11 +154,7 @@ pub fn lease_email(
         to: to.ok_or_else(|| corrupt("no address"))?,
         attempts,
         recipient,
-        issuer: find(conn, issuer_id)?.ok_or_else(|| corrupt("no issuer"))?,
-        token_name,
-        last_four,
-        token_role: Role::parse(&role).unwrap_or(Role::ReadOnly),
-        expires_at,
+        about,
         kind: NoticeKind::from_stored(&kind, window_days, detail)
             .ok_or_else(|| corrupt("unknown kind"))?,
     }))
