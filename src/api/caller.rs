@@ -82,6 +82,14 @@ impl<N: Needs + 'static> FromRequest for Allowed<N> {
 /// The 403 for a call outside the token's reach, saying whether its scopes or its role stop it.
 pub(super) fn insufficient(caller: &Caller, needed: &Scope) -> ApiError {
     let role = caller.effective_role;
+    if caller.service_account_writing_tokens(needed) {
+        return ApiError::InsufficientScope {
+            needed: Some(needed.to_string()),
+            message: "A service account's tokens are made and changed by administrators, from \
+                      its page; its own tokens cannot."
+                .into(),
+        };
+    }
     let message = match needed.resource.ceiling(role) {
         Some(ceiling) if ceiling >= needed.level => {
             format!("This token's scopes do not include {needed}, which this call needs.")

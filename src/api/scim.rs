@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 
 use super::caller::{Allowed, UsersWrite};
 use super::error::ApiError;
-use crate::auth::client_addr;
+use crate::auth::client_ip;
 use crate::domain::UserId;
 use crate::domain::scim::{
     ERROR_SCHEMA, LIST_SCHEMA, ScimRecord, ScimRefusal, ScimType, ScimUser, USER_SCHEMA,
-    UserFilter, apply_patch, representation, select_attributes,
+    UserFilter, representation, select_attributes,
 };
 use crate::state::AppState;
 use crate::store::scim::{self as store, ScimActor, ScimOutcome, ScimPerson};
@@ -161,8 +161,20 @@ fn user_answer(status: StatusCode, resource: &Value) -> HttpResponse {
     answer.body(resource.to_string())
 }
 
-fn read_body(body: &Bytes) -> Result<Value, ScimError> {
-    serde_json::from_slice(body).map_err(|error| {
+/// A request body, or why it could not be read (too large, cut off): read after the token
+/// was checked, so a caller without one hears 401 first.
+type Body = Result<Bytes, actix_web::Error>;
+
+fn read_body(body: Body) -> Result<Value, ScimError> {
+    let body = body.map_err(|error| {
+        let status = error.as_response_error().status_code();
+        ScimError::new(
+            status,
+            None,
+            format!("The body could not be read (at most {BODY_LIMIT} bytes): {error}"),
+        )
+    })?;
+    serde_json::from_slice(&body).map_err(|error| {
         ScimError::new(
             StatusCode::BAD_REQUEST,
             Some(ScimType::InvalidSyntax),
@@ -171,30 +183,19 @@ fn read_body(body: &Bytes) -> Result<Value, ScimError> {
     })
 }
 
-fn user_id(raw: &str) -> Result<UserId, ScimError> {
-    UserId::parse(raw).ok_or_else(ScimError::not_found)
+/// A query string that did not parse, answered after the token was checked.
+fn bad_query<T>(query: Result<T, actix_web::Error>) -> Result<T, ScimError> {
+    query.map_err(|error| {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some(ScimType::InvalidValue),
+            format!("The query string is not valid: {error}"),
+        )
+    })
 }
 
-/// RFC 7644 §3.14: a write with `If-Match` goes ahead only over the version the client saw.
-fn check_version(req: &HttpRequest, current: &Value) -> Result<(), ScimError> {
-    let Some(wanted) = req.headers().get(IF_MATCH) else {
-        return Ok(());
-    };
-    let wanted = wanted.to_str().unwrap_or("");
-    let version = current["meta"]["version"].as_str().unwrap_or("");
-    let matches = wanted
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == version || format!("W/{tag}") == version);
-    if matches {
-        Ok(())
-    } else {
-        Err(ScimError::new(
-            StatusCode::PRECONDITION_FAILED,
-            None,
-            "The user changed since that version was read; read it again.",
-        ))
-    }
+fn user_id(raw: &str) -> Result<UserId, ScimError> {
+    UserId::parse(raw).ok_or_else(ScimError::not_found)
 }
 
 #[derive(Deserialize, Default)]
@@ -272,10 +273,10 @@ pub async fn list_users(
     state: Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    query: Query<ListQuery>,
+    query: Result<Query<ListQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, ScimError> {
     let (account, _) = account_of(caller)?;
-    list(&state, &req, account, query.into_inner()).await
+    list(&state, &req, account, bad_query(query)?.into_inner()).await
 }
 
 /// `POST /scim/v2/.search` and `/Users/.search` (RFC 7644 §3.4.3): a list asked in a body.
@@ -283,10 +284,10 @@ pub async fn search(
     state: Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ScimError> {
     let (account, _) = account_of(caller)?;
-    let body = read_body(&body)?;
+    let body = read_body(body)?;
     let text = |name: &str| -> Option<String> {
         match body.get(name)? {
             Value::String(text) => Some(text.clone()),
@@ -324,9 +325,10 @@ pub async fn get_user(
     req: HttpRequest,
     caller: Caller,
     id: Path<String>,
-    query: Query<ShapeQuery>,
+    query: Result<Query<ShapeQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, ScimError> {
     let (account, _) = account_of(caller)?;
+    let query = bad_query(query)?;
     let id = user_id(&id)?;
     let person = state
         .store
@@ -342,23 +344,17 @@ pub async fn get_user(
     Ok(user_answer(StatusCode::OK, &resource))
 }
 
-fn client(req: &HttpRequest) -> String {
-    client_addr(req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default()
-}
-
 /// `POST /scim/v2/Users`: a person joins, Read-only until an administrator says otherwise.
 pub async fn create_user(
     state: Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    body: Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ScimError> {
     let (account, token_name) = account_of(caller)?;
-    let new = ScimUser::from_json(&read_body(&body)?).map_err(ScimError::refused)?;
-    let (ip, now, email_enabled) = (client(&req), state.now(), state.notifier.email_enabled());
-    let person = state
+    let new = ScimUser::from_json(&read_body(body)?).map_err(ScimError::refused)?;
+    let (ip, now, email_enabled) = (client_ip(&req), state.now(), state.notifier.email_enabled());
+    let outcome = state
         .store
         .run(move |conn| {
             let actor = ScimActor {
@@ -369,36 +365,55 @@ pub async fn create_user(
             };
             store::create(conn, &actor, &new, now)
         })
-        .await?
-        .map_err(ScimError::refused)?;
-    let resource = resource_of(&person, &base_url(&state, &req));
-    Ok(user_answer(StatusCode::CREATED, &resource))
+        .await?;
+    answer(&state, &req, StatusCode::CREATED, outcome)
 }
 
-/// The person as they are now, for a write that must see them first (If-Match, PATCH).
-async fn current(
-    state: &Data<AppState>,
+/// A write's outcome as SCIM answers it.
+fn answer(
+    state: &AppState,
     req: &HttpRequest,
-    account: &crate::domain::AccountId,
-    id: &UserId,
-) -> Result<Value, ScimError> {
-    let (account, id) = (account.clone(), id.clone());
-    let person = state
-        .store
-        .run(move |conn| store::find(conn, &account, &id))
-        .await?
-        .ok_or_else(ScimError::not_found)?;
-    Ok(resource_of(&person, &base_url(state, req)))
+    status: StatusCode,
+    outcome: ScimOutcome,
+) -> Result<HttpResponse, ScimError> {
+    match outcome {
+        ScimOutcome::Done(person) => {
+            let resource = resource_of(&person, &base_url(state, req));
+            Ok(user_answer(status, &resource))
+        }
+        ScimOutcome::NotFound => Err(ScimError::not_found()),
+        ScimOutcome::Refused(refusal) => Err(ScimError::refused(refusal)),
+        // 409 with the users page's words; RFC 7644's `mutability` is a 400 about an attribute.
+        ScimOutcome::LastAdministrator(message) => {
+            Err(ScimError::new(StatusCode::CONFLICT, None, message))
+        }
+        ScimOutcome::Stale => Err(ScimError::new(
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "The user changed since that version was read; read it again.",
+        )),
+    }
 }
 
+fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(IF_MATCH)
+        .map(|tag| tag.to_str().unwrap_or("").to_owned())
+}
+
+/// A PUT or a PATCH, done by the store under the account's lock.
 async fn write(
     state: &Data<AppState>,
     req: &HttpRequest,
-    (account, token_name): (crate::domain::AccountId, String),
-    id: UserId,
-    new: ScimUser,
+    caller: Caller,
+    id: &str,
+    change: impl FnOnce() -> Result<Change, ScimError>,
 ) -> Result<HttpResponse, ScimError> {
-    let (ip, now, email_enabled) = (client(req), state.now(), state.notifier.email_enabled());
+    let (account, token_name) = account_of(caller)?;
+    let id = user_id(id)?;
+    let change = change()?;
+    let (ip, now, email_enabled) = (client_ip(req), state.now(), state.notifier.email_enabled());
+    let tags = if_match(req);
     let outcome = state
         .store
         .run(move |conn| {
@@ -408,29 +423,20 @@ async fn write(
                 ip: &ip,
                 email_enabled,
             };
-            store::replace(conn, &actor, &id, &new, now)
+            let change = match &change {
+                Change::Replace(new) => store::Change::Replace(new),
+                Change::Patch(body) => store::Change::Patch(body),
+            };
+            store::change(conn, &actor, &id, change, tags.as_deref(), now)
         })
         .await?;
-    match outcome {
-        ScimOutcome::Done(person) => {
-            let resource = resource_of(&person, &base_url(state, req));
-            Ok(user_answer(StatusCode::OK, &resource))
-        }
-        ScimOutcome::NotFound => Err(ScimError::not_found()),
-        ScimOutcome::Refused(refusal) => Err(last_admin_or(refusal)),
-    }
+    answer(state, req, StatusCode::OK, outcome)
 }
 
-/// The last administrator is refused as the users page refuses it: 409, with its message.
-fn last_admin_or(refusal: ScimRefusal) -> ScimError {
-    match refusal.scim_type {
-        ScimType::Mutability => ScimError::new(
-            StatusCode::CONFLICT,
-            Some(ScimType::Mutability),
-            refusal.detail,
-        ),
-        _ => ScimError::refused(refusal),
-    }
+/// An owned `store::Change`, to move into the store's thread.
+enum Change {
+    Replace(ScimUser),
+    Patch(Value),
 }
 
 /// `PUT /scim/v2/Users/{id}`: the whole person, as RFC 7644 §3.5.1 replaces.
@@ -439,37 +445,28 @@ pub async fn replace_user(
     req: HttpRequest,
     caller: Caller,
     id: Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = account_of(caller)?;
-    let id = user_id(&id)?;
-    let new = ScimUser::from_json(&read_body(&body)?).map_err(ScimError::refused)?;
-    if req.headers().contains_key(IF_MATCH) {
-        check_version(&req, &current(&state, &req, &caller.0, &id).await?)?;
-    }
-    write(&state, &req, caller, id, new).await
+    write(&state, &req, caller, &id, || {
+        let new = ScimUser::from_json(&read_body(body)?).map_err(ScimError::refused)?;
+        Ok(Change::Replace(new))
+    })
+    .await
 }
 
-/// `PATCH /scim/v2/Users/{id}`: a PatchOp applied to the person as they are, then written as a
-/// replace, so it answers to the same rules.
+/// `PATCH /scim/v2/Users/{id}`: a PatchOp, applied by the store to the person as they are and
+/// written as a replace, so it answers to the same rules.
 pub async fn patch_user(
     state: Data<AppState>,
     req: HttpRequest,
     caller: Caller,
     id: Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = account_of(caller)?;
-    let id = user_id(&id)?;
-    let body = read_body(&body)?;
-    let mut resource = current(&state, &req, &caller.0, &id).await?;
-    check_version(&req, &resource)?;
-    let Value::Object(fields) = &mut resource else {
-        return Err(ScimError::not_found());
-    };
-    apply_patch(fields, &body).map_err(ScimError::refused)?;
-    let new = ScimUser::from_json(&resource).map_err(ScimError::refused)?;
-    write(&state, &req, caller, id, new).await
+    write(&state, &req, caller, &id, || {
+        Ok(Change::Patch(read_body(body)?))
+    })
+    .await
 }
 
 /// `DELETE /scim/v2/Users/{id}`: the person leaves. Deactivated at once, gone from SCIM.
@@ -481,10 +478,8 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, ScimError> {
     let (account, token_name) = account_of(caller)?;
     let id = user_id(&id)?;
-    if req.headers().contains_key(IF_MATCH) {
-        check_version(&req, &current(&state, &req, &account, &id).await?)?;
-    }
-    let (ip, now, email_enabled) = (client(&req), state.now(), state.notifier.email_enabled());
+    let (ip, now, email_enabled) = (client_ip(&req), state.now(), state.notifier.email_enabled());
+    let tags = if_match(&req);
     let outcome = state
         .store
         .run(move |conn| {
@@ -494,14 +489,11 @@ pub async fn delete_user(
                 ip: &ip,
                 email_enabled,
             };
-            store::remove(conn, &actor, &id, now)
+            store::remove(conn, &actor, &id, tags.as_deref(), now)
         })
         .await?;
-    match outcome {
-        ScimOutcome::Done(_) => Ok(HttpResponse::NoContent().finish()),
-        ScimOutcome::NotFound => Err(ScimError::not_found()),
-        ScimOutcome::Refused(refusal) => Err(last_admin_or(refusal)),
-    }
+    answer(&state, &req, StatusCode::OK, outcome)?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn service_provider_config(base: &str) -> Value {
@@ -646,17 +638,8 @@ fn not_allowed() -> impl Fn() -> std::future::Ready<Result<HttpResponse, ScimErr
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let bad_query = |error: actix_web::error::QueryPayloadError, _: &HttpRequest| {
-        ScimError::new(
-            StatusCode::BAD_REQUEST,
-            Some(ScimType::InvalidValue),
-            format!("The query string is not valid: {error}"),
-        )
-        .into()
-    };
     cfg.service(
         web::scope("/scim/v2")
-            .app_data(web::QueryConfig::default().error_handler(bad_query))
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .app_data(
                 web::PathConfig::default().error_handler(|_, _| ScimError::not_found().into()),

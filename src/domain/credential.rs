@@ -96,7 +96,16 @@ impl Caller {
     /// Whether this call may do what `needed` names: the token's access within its effective
     /// role (its own role and its issuer's current one, the lower).
     pub fn may(&self, needed: &Scope) -> bool {
-        self.credential.access.grants(needed, self.effective_role)
+        !self.service_account_writing_tokens(needed)
+            && self.credential.access.grants(needed, self.effective_role)
+    }
+
+    /// Only administrators make and change a service account's tokens (product.md §11): a
+    /// token of the service account itself never writes tokens, whatever its scopes.
+    pub fn service_account_writing_tokens(&self, needed: &Scope) -> bool {
+        self.credential.issuer.kind == super::users::UserKind::Service
+            && needed.resource == super::scopes::Resource::TOKENS
+            && needed.level == super::scopes::Level::Write
     }
 }
 

@@ -169,6 +169,8 @@ pub struct Candidate {
     pub id: String,
     pub role: Role,
     pub active: bool,
+    /// A service account: it reads no notices, so what it would hear goes to the administrators.
+    pub service: bool,
     pub email: Option<String>,
     pub email_notices: bool,
 }
@@ -189,12 +191,16 @@ pub fn recipients(
     candidates: Vec<Candidate>,
     email_enabled: bool,
 ) -> Vec<Recipient> {
-    let audience = kind.audience();
+    let issued_by_a_service = candidates.iter().any(|c| c.id == issuer && c.service);
+    let audience = match kind.audience() {
+        Audience::Issuer if issued_by_a_service => Audience::Administrators,
+        other => other,
+    };
     let mut out: Vec<Recipient> = Vec::new();
     for person in candidates {
         let hears = (person.id == issuer && audience != Audience::Administrators)
             || (audience != Audience::Issuer && person.role == Role::Admin);
-        if !person.active || !hears || out.iter().any(|r| r.id == person.id) {
+        if person.service || !person.active || !hears || out.iter().any(|r| r.id == person.id) {
             continue;
         }
         out.push(Recipient {
@@ -406,6 +412,7 @@ mod tests {
             active,
             email: Some(format!("{id}@example.com")),
             email_notices: true,
+            service: false,
         }
     }
 
@@ -478,6 +485,30 @@ mod tests {
         );
         assert!(text.body.contains("https://tokens.example.com/users/u-1"));
         assert!(text.body.contains("administrator of Acme"));
+    }
+
+    #[test]
+    fn a_service_accounts_notices_go_to_the_administrators_and_never_to_it() {
+        let bot = Candidate {
+            service: true,
+            ..person("bot", Role::Admin, true)
+        };
+        let people = vec![
+            bot,
+            person("ada", Role::Admin, true),
+            person("erin", Role::Engineer, true),
+        ];
+        let ids = |kind: &NoticeKind| -> Vec<String> {
+            recipients(kind, "bot", people.clone(), true)
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        let new_ip = NoticeKind::NewAddress {
+            ip: "192.0.2.1".into(),
+        };
+        assert_eq!(ids(&new_ip), ["ada"]);
+        assert_eq!(ids(&NoticeKind::Expiry(Window::SevenDays)), ["ada"]);
     }
 
     #[test]

@@ -316,6 +316,12 @@ impl UserFilter {
                 "The value compared must be a string in double quotes.",
             )
         })?;
+        if value.chars().any(char::is_control) {
+            return Err(ScimRefusal::new(
+                ScimType::InvalidFilter,
+                "The value compared cannot contain control characters.",
+            ));
+        }
         let attribute = attribute
             .strip_prefix(USER_SCHEMA)
             .and_then(|rest| rest.strip_prefix(':'))
@@ -339,7 +345,9 @@ struct Path {
 }
 
 impl Path {
-    fn parse(raw: &str) -> Result<Self, ScimRefusal> {
+    /// `None`: an attribute we do not keep (`title`, an extension's), which a PATCH may name
+    /// and is ignored, as a PUT's are; Entra ID's default mappings send several.
+    fn parse(raw: &str) -> Result<Option<Self>, ScimRefusal> {
         let raw = raw.trim();
         let raw = raw
             .strip_prefix(USER_SCHEMA)
@@ -382,18 +390,12 @@ impl Path {
                     format!("{head} is read-only."),
                 ));
             }
-            return Err(ScimRefusal::new(
-                ScimType::InvalidPath,
-                format!(
-                    "`{}` is not an attribute of a user here.",
-                    super::name::printable(&head, 60)
-                ),
-            ));
+            return Ok(None);
         };
-        Ok(Self {
+        Ok(Some(Self {
             attribute: (*attribute).to_owned(),
             sub,
-        })
+        }))
     }
 }
 
@@ -451,7 +453,10 @@ pub fn apply_patch(user: &mut Map<String, Value>, body: &Value) -> Result<(), Sc
             .to_ascii_lowercase();
         let path = match operation.get("path") {
             None | Some(Value::Null) => None,
-            Some(Value::String(path)) => Some(Path::parse(path)?),
+            Some(Value::String(path)) => match Path::parse(path)? {
+                Some(path) => Some(path),
+                None => continue,
+            },
             Some(_) => {
                 return Err(ScimRefusal::new(
                     ScimType::InvalidPath,
@@ -485,7 +490,9 @@ pub fn apply_patch(user: &mut Map<String, Value>, body: &Value) -> Result<(), Sc
                 // Okta: {"op": "replace", "value": {"active": false}}. Entra ID may name a
                 // sub-attribute with a dotted key ("name.givenName").
                 for (key, value) in values {
-                    let path = Path::parse(&key)?;
+                    let Some(path) = Path::parse(&key)? else {
+                        continue;
+                    };
                     match (path.attribute.as_str(), &path.sub, value) {
                         ("name", None, Value::Object(parts)) => {
                             for (sub, part) in parts {
@@ -594,6 +601,46 @@ pub fn representation(record: &ScimRecord<'_>) -> Value {
 fn rfc3339(at: chrono::NaiveDateTime) -> String {
     at.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The version (weak ETag) of what `record` reads as.
+pub fn version(record: &ScimRecord<'_>) -> String {
+    representation(record)["meta"]["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// RFC 7644 §3.14: `If-Match` (a list of tags, or `*`) names the version a write goes over.
+pub fn version_matches(if_match: &str, version: &str) -> bool {
+    if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == version || format!("W/{tag}") == version)
+}
+
+impl ScimUser {
+    /// What this body does to `user`'s standing. `said_before` is what the provider last said
+    /// of them. `active: false` deactivates. `active: true` reactivates only someone the
+    /// provider itself had deactivated: a person an administrator deactivated on the users page
+    /// stays so until an administrator says otherwise, however often the provider repeats
+    /// `active: true` (Okta sends it with every profile push).
+    pub fn standing_change(
+        &self,
+        user: &super::User,
+        said_before: Option<&Map<String, Value>>,
+    ) -> Option<super::users::StandingChange> {
+        use super::users::StandingChange;
+        let provider_deactivated = said_before
+            .and_then(|doc| doc.get("active"))
+            .and_then(Value::as_bool)
+            == Some(false);
+        match self.active {
+            Some(false) if user.active => Some(StandingChange::Deactivate),
+            Some(true) if !user.active && provider_deactivated => Some(StandingChange::Reactivate),
+            _ => None,
+        }
+    }
 }
 
 /// A weak ETag of what the resource says, so any change anywhere (a page, SCIM) changes it.
@@ -783,6 +830,40 @@ mod tests {
     }
 
     #[test]
+    fn active_true_brings_back_only_whom_the_provider_deactivated() {
+        use crate::domain::users::StandingChange;
+        let active = crate::domain::User::sample(crate::domain::Role::Engineer);
+        let inactive = crate::domain::User {
+            active: false,
+            ..active.clone()
+        };
+        let on = user(json!({"userName": "ada", "active": true})).unwrap();
+        let off = user(json!({"userName": "ada", "active": false})).unwrap();
+        let silent = user(json!({"userName": "ada"})).unwrap();
+        let by_provider = off.document.clone();
+        let on_the_page = on.document.clone();
+        assert_eq!(
+            off.standing_change(&active, None),
+            Some(StandingChange::Deactivate)
+        );
+        assert_eq!(off.standing_change(&inactive, Some(&by_provider)), None);
+        assert_eq!(
+            on.standing_change(&inactive, Some(&by_provider)),
+            Some(StandingChange::Reactivate)
+        );
+        assert_eq!(
+            on.standing_change(&inactive, Some(&on_the_page)),
+            None,
+            "the page's decision holds"
+        );
+        assert_eq!(on.standing_change(&inactive, None), None);
+        assert_eq!(silent.standing_change(&active, Some(&by_provider)), None);
+        assert!(version_matches("W/\"abc\", W/\"def\"", "W/\"def\""));
+        assert!(version_matches("*", "W/\"x\""));
+        assert!(!version_matches("W/\"abc\"", "W/\"def\""));
+    }
+
+    #[test]
     fn patch_refusals_say_what_is_wrong() {
         for (body, kind) in [
             (json!({}), ScimType::InvalidSyntax),
@@ -800,7 +881,7 @@ mod tests {
                 ScimType::Mutability,
             ),
             (
-                json!({"Operations": [{"op": "replace", "path": "title", "value": "x"}]}),
+                json!({"Operations": [{"op": "replace", "path": "emails[type eq \"work\"", "value": "x"}]}),
                 ScimType::InvalidPath,
             ),
             (
@@ -818,6 +899,18 @@ mod tests {
                 "{body}"
             );
         }
+        let ignored = json!({"Operations": [
+            {"op": "replace", "path": "title", "value": "x"},
+            {"op": "add", "value": {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "R&D"}}},
+            {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "x"},
+            {"op": "replace", "path": "active", "value": false}
+        ]});
+        let after = user(patched(ada(), ignored).unwrap()).unwrap();
+        assert_eq!(
+            after.active,
+            Some(false),
+            "attributes we do not keep do not stop the rest"
+        );
         let removed = patched(
             ada(),
             json!({"Operations": [{"op": "remove", "path": "userName"}]}),

@@ -120,9 +120,10 @@ impl IssuerRow {
             email: self.email,
             email_notices: self.email_notices,
             session_epoch: self.session_epoch,
-            kind: match self.kind.as_str() {
-                "service" => UserKind::Service,
-                _ => UserKind::Person,
+            // Fails closed: a kind this build does not know never signs in.
+            kind: match UserKind::parse(&self.kind) {
+                Some(UserKind::Person) => UserKind::Person,
+                _ => UserKind::Service,
             },
         }
     }

@@ -11,12 +11,15 @@ use serde_json::{Map, Value};
 use super::audit::{self, AuditEvent};
 use super::rows::{AccountRow, UserRow, to_user};
 use super::schema::{accounts, users};
-use super::users::{NO_PASSWORD_HASH, active_admins};
+use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
 use super::{AnyConnection, StoreError, StoreResult, locked_transaction, notices};
 use crate::domain::audit::AuditKind;
 use crate::domain::notice::NoticeKind;
-use crate::domain::scim::{ScimRefusal, ScimType, ScimUser, UserFilter};
-use crate::domain::users::{StandingChange, keeps_an_administrator};
+use crate::domain::scim::{
+    ScimRecord, ScimRefusal, ScimType, ScimUser, UserFilter, apply_patch, representation, version,
+    version_matches,
+};
+use crate::domain::users::{StandingChange, UserKind, keeps_an_administrator};
 use crate::domain::{AccountId, Role, User, UserId};
 
 /// A person as SCIM answers them.
@@ -60,7 +63,7 @@ type PersonColumns = (
 fn people(account: &AccountId) -> users::BoxedQuery<'static, super::MultiBackend> {
     users::table
         .filter(users::account_id.eq(account.as_str().to_owned()))
-        .filter(users::kind.eq("person"))
+        .filter(users::kind.eq(UserKind::Person.as_str()))
         .filter(users::removed_at.is_null())
         .into_boxed()
 }
@@ -88,7 +91,12 @@ fn filtered(
         Some(UserFilter::UserName(name)) => query.filter(users::username.eq(name.to_lowercase())),
         Some(UserFilter::ExternalId(id)) => query.filter(users::external_id.eq(id.clone())),
         Some(UserFilter::Id(id)) => query.filter(users::id.eq(id.clone())),
-        Some(UserFilter::Email(email)) => query.filter(users::email.eq(email.clone())),
+        // An address is not case-exact (RFC 7643 §4.1.2); stored as typed, compared folded.
+        // coalesce: SQLite's lower() is ours (Unicode, from Rust), which takes no NULL.
+        Some(UserFilter::Email(email)) => query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(coalesce(users.email, '')) = ")
+                .bind::<diesel::sql_types::Text, _>(email.to_lowercase()),
+        ),
     }
 }
 
@@ -165,44 +173,103 @@ fn document_text(new: &ScimUser) -> String {
     Value::Object(new.document.clone()).to_string()
 }
 
-fn uniqueness(error: StoreError) -> StoreResult<Result<ScimPerson, ScimRefusal>> {
-    match error {
-        StoreError::Taken(_) => Ok(Err(ScimRefusal::new(
-            ScimType::Uniqueness,
-            "That userName is taken.",
-        ))),
-        other => Err(other),
+fn taken() -> ScimRefusal {
+    ScimRefusal::new(ScimType::Uniqueness, "That userName is taken.")
+}
+
+/// What a write did.
+pub enum ScimOutcome {
+    Done(ScimPerson),
+    NotFound,
+    Refused(ScimRefusal),
+    /// The account's last active administrator (a person) would be deactivated.
+    LastAdministrator(String),
+    /// `If-Match` named another version than the person's.
+    Stale,
+}
+
+/// Writes the provider's view of a person: their names, address and what was said.
+fn write_person(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    new: &ScimUser,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id.as_str())))
+        .set((
+            users::username.eq(new.user_name.as_str()),
+            users::display_name.eq(new.display_name.as_str()),
+            users::email.eq(new.email.as_ref().map(|e| e.as_str())),
+            users::external_id.eq(new.external_id.as_deref()),
+            users::scim_document.eq(document_text(new)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| super::error::taken_as(e, "username"))?;
+    Ok(())
+}
+
+/// Maps a taken username, raised inside a transaction (which then rolled back), to SCIM's 409.
+fn taken_is_refused(written: StoreResult<ScimOutcome>) -> StoreResult<ScimOutcome> {
+    match written {
+        Err(StoreError::Taken(_)) => Ok(ScimOutcome::Refused(taken())),
+        other => other,
     }
 }
 
 /// A person the provider adds: Read-only until an administrator says otherwise, with no
-/// password (they sign in through the provider).
+/// password (they sign in through the provider). A person the provider removed earlier, under
+/// the same userName, comes back instead: rehired people keep their record.
 pub fn create(
     conn: &mut AnyConnection,
     actor: &ScimActor<'_>,
     new: &ScimUser,
     now: NaiveDateTime,
-) -> StoreResult<Result<ScimPerson, ScimRefusal>> {
-    let id = UserId::generate();
-    let written = locked_transaction(conn, &format!("account-users:{}", actor.account), |conn| {
-        diesel::insert_into(users::table)
-            .values((
-                users::id.eq(id.as_str()),
-                users::account_id.eq(actor.account.as_str()),
-                users::username.eq(new.user_name.as_str()),
-                users::display_name.eq(new.display_name.as_str()),
-                users::password_hash.eq(NO_PASSWORD_HASH),
-                users::role.eq(Role::ReadOnly.as_str()),
-                users::active.eq(new.active.unwrap_or(true)),
-                users::created_at.eq(now),
-                users::email.eq(new.email.as_ref().map(|e| e.as_str())),
-                users::external_id.eq(new.external_id.as_deref()),
-                users::scim_document.eq(document_text(new)),
-            ))
-            .execute(conn)
-            .map_err(|e| super::error::taken_as(e, "username"))?;
+) -> StoreResult<ScimOutcome> {
+    let written = locked_transaction(conn, &format!("account-admins:{}", actor.account), |conn| {
+        let removed: Option<String> = users::table
+            .filter(users::account_id.eq(actor.account.as_str()))
+            .filter(users::kind.eq(UserKind::Person.as_str()))
+            .filter(users::username.eq(new.user_name.as_str()))
+            .filter(users::removed_at.is_not_null())
+            .select(users::id)
+            .first(conn)
+            .optional()?;
+        let id = match removed {
+            Some(id) => {
+                let id = UserId::from_trusted(id);
+                write_person(conn, &id, new, now)?;
+                diesel::update(users::table.filter(users::id.eq(id.as_str())))
+                    .set(users::removed_at.eq(None::<NaiveDateTime>))
+                    .execute(conn)?;
+                if new.active != Some(false) {
+                    user_store::apply_standing(conn, &id, StandingChange::Reactivate)?;
+                }
+                id
+            }
+            None => {
+                let id = UserId::generate();
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(id.as_str()),
+                        users::account_id.eq(actor.account.as_str()),
+                        users::username.eq(new.user_name.as_str()),
+                        users::display_name.eq(new.display_name.as_str()),
+                        users::password_hash.eq(NO_PASSWORD_HASH),
+                        users::role.eq(Role::ReadOnly.as_str()),
+                        users::active.eq(new.active.unwrap_or(true)),
+                        users::created_at.eq(now),
+                        users::email.eq(new.email.as_ref().map(|e| e.as_str())),
+                        users::external_id.eq(new.external_id.as_deref()),
+                        users::scim_document.eq(document_text(new)),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| super::error::taken_as(e, "username"))?;
+                id
+            }
+        };
         let person = find(conn, actor.account, &id)?
-            .ok_or_else(|| StoreError::Corrupt("the person just added is gone".into()))?;
+            .ok_or_else(|| StoreError::Corrupt("the person just written is gone".into()))?;
         let detail = crate::domain::users::added_audit_detail(&person.user);
         record(
             conn,
@@ -212,62 +279,76 @@ pub fn create(
             &detail,
             now,
         )?;
-        Ok(person)
+        Ok(ScimOutcome::Done(person))
     });
-    match written {
-        Ok(person) => Ok(Ok(person)),
-        Err(error) => uniqueness(error),
+    taken_is_refused(written)
+}
+
+/// The change a PUT or a PATCH asks for.
+pub enum Change<'a> {
+    Replace(&'a ScimUser),
+    /// A PatchOp body, applied to the person as they are under the lock.
+    Patch(&'a Value),
+}
+
+fn record_of(person: &ScimPerson) -> ScimRecord<'_> {
+    ScimRecord {
+        user: &person.user,
+        external_id: person.external_id.as_deref(),
+        document: person.document.as_ref(),
+        created: person.created_at,
+        modified: person.updated_at,
+        location: String::new(),
     }
 }
 
-/// What a replace or a removal did.
-pub enum ScimOutcome {
-    Done(ScimPerson),
-    NotFound,
-    Refused(ScimRefusal),
-}
-
-/// Writes `new` over the person (PUT, and PATCH once applied). A change of `active` is the
-/// deactivation or reactivation of §1, under the same lock and rule as on the users page.
-pub fn replace(
+/// A PUT or a PATCH. The person is read, checked against `If-Match`, changed and written under
+/// the account's lock, so two writes cannot each undo the other (a stale `active: true` after a
+/// deactivation). A change of `active` is the deactivation or reactivation of §1, under the
+/// same rule as on the users page.
+pub fn change(
     conn: &mut AnyConnection,
     actor: &ScimActor<'_>,
     id: &UserId,
-    new: &ScimUser,
+    change: Change<'_>,
+    if_match: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<ScimOutcome> {
     let written = locked_transaction(conn, &format!("account-admins:{}", actor.account), |conn| {
         let Some(person) = find(conn, actor.account, id)? else {
             return Ok(ScimOutcome::NotFound);
         };
-        let standing = match new.active {
-            Some(false) if person.user.active => Some(StandingChange::Deactivate),
-            Some(true) if !person.user.active => Some(StandingChange::Reactivate),
-            _ => None,
+        if let Some(tags) = if_match
+            && !version_matches(tags, &version(&record_of(&person)))
+        {
+            return Ok(ScimOutcome::Stale);
+        }
+        let patched;
+        let new = match change {
+            Change::Replace(new) => new,
+            Change::Patch(body) => {
+                let mut resource = representation(&record_of(&person));
+                let applied = match &mut resource {
+                    Value::Object(fields) => apply_patch(fields, body),
+                    _ => Ok(()),
+                };
+                match applied.and_then(|()| ScimUser::from_json(&resource)) {
+                    Ok(new) => patched = new,
+                    Err(refusal) => return Ok(ScimOutcome::Refused(refusal)),
+                }
+                &patched
+            }
         };
+        let standing = new.standing_change(&person.user, person.document.as_ref());
         if let Some(change) = standing
             && let Err(refusal) =
                 keeps_an_administrator(&person.user, change, active_admins(conn, actor.account)?)
         {
-            return Ok(ScimOutcome::Refused(ScimRefusal::new(
-                ScimType::Mutability,
-                refusal.message,
-            )));
+            return Ok(ScimOutcome::LastAdministrator(refusal.message));
         }
-        let row = users::table.filter(users::id.eq(id.as_str()));
-        diesel::update(row)
-            .set((
-                users::username.eq(new.user_name.as_str()),
-                users::display_name.eq(new.display_name.as_str()),
-                users::email.eq(new.email.as_ref().map(|e| e.as_str())),
-                users::external_id.eq(new.external_id.as_deref()),
-                users::scim_document.eq(document_text(new)),
-                users::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map_err(|e| super::error::taken_as(e, "username"))?;
+        write_person(conn, id, new, now)?;
         if let Some(change) = standing {
-            set_standing(conn, id, change)?;
+            user_store::apply_standing(conn, id, change)?;
             let (kind, detail) = change.audit_entry(&person.user);
             record(conn, actor, kind, &person.user, &detail, now)?;
             if change == StandingChange::Deactivate {
@@ -276,30 +357,7 @@ pub fn replace(
         }
         Ok(find(conn, actor.account, id)?.map_or(ScimOutcome::NotFound, ScimOutcome::Done))
     });
-    match written {
-        Err(StoreError::Taken(_)) => Ok(ScimOutcome::Refused(ScimRefusal::new(
-            ScimType::Uniqueness,
-            "That userName is taken.",
-        ))),
-        other => other,
-    }
-}
-
-fn set_standing(conn: &mut AnyConnection, id: &UserId, change: StandingChange) -> StoreResult<()> {
-    let row = users::table.filter(users::id.eq(id.as_str()));
-    match change {
-        StandingChange::Deactivate => diesel::update(row)
-            .set((
-                users::active.eq(false),
-                users::session_epoch.eq(users::session_epoch + 1),
-            ))
-            .execute(conn)?,
-        StandingChange::Reactivate => diesel::update(row)
-            .set(users::active.eq(true))
-            .execute(conn)?,
-        StandingChange::Role(_) => 0,
-    };
-    Ok(())
+    taken_is_refused(written)
 }
 
 /// A SCIM delete: the person is deactivated (sessions end, tokens stop) and gone from SCIM,
@@ -308,23 +366,26 @@ pub fn remove(
     conn: &mut AnyConnection,
     actor: &ScimActor<'_>,
     id: &UserId,
+    if_match: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<ScimOutcome> {
     locked_transaction(conn, &format!("account-admins:{}", actor.account), |conn| {
         let Some(person) = find(conn, actor.account, id)? else {
             return Ok(ScimOutcome::NotFound);
         };
+        if let Some(tags) = if_match
+            && !version_matches(tags, &version(&record_of(&person)))
+        {
+            return Ok(ScimOutcome::Stale);
+        }
         if person.user.active {
             let change = StandingChange::Deactivate;
             if let Err(refusal) =
                 keeps_an_administrator(&person.user, change, active_admins(conn, actor.account)?)
             {
-                return Ok(ScimOutcome::Refused(ScimRefusal::new(
-                    ScimType::Mutability,
-                    refusal.message,
-                )));
+                return Ok(ScimOutcome::LastAdministrator(refusal.message));
             }
-            set_standing(conn, id, change)?;
+            user_store::apply_standing(conn, id, change)?;
             tell_administrators(conn, actor, id, now)?;
         }
         diesel::update(users::table.filter(users::id.eq(id.as_str())))

@@ -218,6 +218,8 @@ pub(crate) fn active_admins(conn: &mut AnyConnection, account: &AccountId) -> St
         .filter(users::account_id.eq(account.as_str()))
         .filter(users::role.eq(Role::Admin.as_str()))
         .filter(users::active.eq(true))
+        // A service account never signs in: it cannot be the administrator who undoes a mistake.
+        .filter(users::kind.eq(UserKind::Person.as_str()))
         .count()
         .get_result(conn)?)
 }
@@ -251,36 +253,18 @@ pub fn change_standing(
             return Ok(StandingOutcome::Refused(refusal));
         }
         let (kind, detail) = change.audit_entry(&user);
-        let row = users::table.filter(users::id.eq(user.id.as_str()));
+        apply_standing(conn, &user.id, change)?;
         let changed = match change {
-            StandingChange::Role(role) => {
-                diesel::update(row)
-                    .set(users::role.eq(role.as_str()))
-                    .execute(conn)?;
-                User { role, ..user }
-            }
-            StandingChange::Deactivate => {
-                diesel::update(row)
-                    .set((
-                        users::active.eq(false),
-                        users::session_epoch.eq(users::session_epoch + 1),
-                    ))
-                    .execute(conn)?;
-                User {
-                    active: false,
-                    session_epoch: user.session_epoch + 1,
-                    ..user
-                }
-            }
-            StandingChange::Reactivate => {
-                diesel::update(row)
-                    .set(users::active.eq(true))
-                    .execute(conn)?;
-                User {
-                    active: true,
-                    ..user
-                }
-            }
+            StandingChange::Role(role) => User { role, ..user },
+            StandingChange::Deactivate => User {
+                active: false,
+                session_epoch: user.session_epoch + 1,
+                ..user
+            },
+            StandingChange::Reactivate => User {
+                active: true,
+                ..user
+            },
         };
         audit::record(
             conn,
@@ -296,6 +280,35 @@ pub fn change_standing(
         )?;
         Ok(StandingOutcome::Changed(changed))
     })
+}
+
+/// Writes a change of standing, wherever it was decided (the users page, SCIM). Deactivation
+/// bumps the session epoch, which ends every session of the user; reactivation also brings
+/// back a person SCIM had removed, so the provider sees them again.
+pub(crate) fn apply_standing(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    change: StandingChange,
+) -> StoreResult<()> {
+    let row = users::table.filter(users::id.eq(id.as_str()));
+    match change {
+        StandingChange::Role(role) => diesel::update(row)
+            .set(users::role.eq(role.as_str()))
+            .execute(conn)?,
+        StandingChange::Deactivate => diesel::update(row)
+            .set((
+                users::active.eq(false),
+                users::session_epoch.eq(users::session_epoch + 1),
+            ))
+            .execute(conn)?,
+        StandingChange::Reactivate => diesel::update(row)
+            .set((
+                users::active.eq(true),
+                users::removed_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
 }
 
 /// The e-mail address and the notices switch of the settings page.

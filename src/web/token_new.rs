@@ -204,7 +204,9 @@ async fn issuer(
         .run(move |conn| users::find_user_in_account(conn, &account, &id))
         .await?;
     match found {
-        Some(service) if service.kind == UserKind::Service => Ok(Issuer::Service(service)),
+        Some(service) if service.kind == UserKind::Service && service.active => {
+            Ok(Issuer::Service(service))
+        }
         _ => Err(WebError::NotFound),
     }
 }

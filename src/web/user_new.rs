@@ -63,7 +63,7 @@ async fn page(
             display_name: form.display_name,
             email: form.email,
             roles: Choice::roles(Role::ALL.into_iter(), Some(role)),
-            service: form.kind == "service",
+            service: UserKind::parse(&form.kind) == Some(UserKind::Service),
             errors,
         },
     )

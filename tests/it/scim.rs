@@ -228,3 +228,114 @@ both_backends! {
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     }
 }
+
+both_backends! {
+    async fn a_stale_version_or_a_taken_username_changes_nothing(app) {
+        app.setup_admin().await;
+        let token = provisioning_token(&app).await;
+        for name in ["ann", "bea"] {
+            assert_eq!(scim(&app, Method::POST, "/Users", Some(&token), Some(json!({"userName": name}))).await.0, StatusCode::CREATED);
+        }
+        let ann = id_of(&app, &token, "ann").await;
+        let rename = json!({"Operations": [{"op": "replace", "path": "userName", "value": "BEA"}]});
+        let (status, refused) = scim(&app, Method::PATCH, &format!("/Users/{ann}"), Some(&token), Some(rename)).await;
+        assert_eq!((status, refused["scimType"].as_str()), (StatusCode::CONFLICT, Some("uniqueness")), "{refused}");
+        let (status, _) = scim(&app, Method::PUT, &format!("/Users/{ann}"), Some(&token), Some(json!({"userName": "bea"}))).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+
+        let (_, headers, before) = call(&app, Method::GET, &format!("/scim/v2/Users/{ann}"), Some(&token), None).await;
+        let etag = headers["etag"].to_str().unwrap().to_owned();
+        assert_eq!(before["meta"]["version"], etag.as_str());
+        let put = |tag: &str| {
+            app.client.put(app.url(&format!("/scim/v2/Users/{ann}"))).bearer_auth(&token)
+                .header("if-match", tag.to_owned()).json(&json!({"userName": "ann", "displayName": "Ann A."}))
+        };
+        assert_eq!(put("W/\"stale\"").send().await.unwrap().status(), StatusCode::PRECONDITION_FAILED);
+        assert_eq!(put(&etag).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(put(&etag).send().await.unwrap().status(), StatusCode::PRECONDITION_FAILED, "that version is gone now");
+        assert_eq!(put("*").send().await.unwrap().status(), StatusCode::OK);
+    }
+
+    async fn another_accounts_token_finds_nobody_here(app) {
+        app.setup_admin().await;
+        let token = provisioning_token(&app).await;
+        scim(&app, Method::POST, "/Users", Some(&token), Some(json!({"userName": "ann"}))).await;
+        let ann = id_of(&app, &token, "ann").await;
+        app.with_user("Globex", "gus", "Gus Admin", "admin").await;
+        let theirs = app.with_scoped_token("gus", "their-okta", "admin", Some(&["users:write"])).await;
+        let (_, list) = scim(&app, Method::GET, "/Users", Some(&theirs), None).await;
+        let names: Vec<&str> = list["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
+        assert_eq!(names, ["gus"], "only their own account");
+        for method in [Method::GET, Method::DELETE] {
+            assert_eq!(scim(&app, method, &format!("/Users/{ann}"), Some(&theirs), None).await.0, StatusCode::NOT_FOUND);
+        }
+        assert_eq!(scim(&app, Method::PATCH, &format!("/Users/{ann}"), Some(&theirs), Some(deactivate())).await.0, StatusCode::NOT_FOUND);
+    }
+
+    async fn a_removed_person_comes_back_under_the_same_username(app) {
+        app.setup_admin().await;
+        let token = provisioning_token(&app).await;
+        scim(&app, Method::POST, "/Users", Some(&token), Some(json!({"userName": "ann", "externalId": "old"}))).await;
+        let ann = id_of(&app, &token, "ann").await;
+        let hers = app.with_token("ann", "laptop", "read_only").await;
+        assert_eq!(scim(&app, Method::DELETE, &format!("/Users/{ann}"), Some(&token), None).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(me(&app, &hers).await.0, StatusCode::UNAUTHORIZED);
+        let (status, back) = scim(&app, Method::POST, "/Users", Some(&token), Some(json!({"userName": "ann", "externalId": "new"}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{back}");
+        assert_eq!(back["id"], ann.as_str(), "the same record");
+        assert_eq!(back["externalId"], "new");
+        assert_eq!(me(&app, &hers).await.0, StatusCode::OK, "their token, still within its lifetime, works again");
+    }
+
+    async fn a_person_deactivated_on_the_page_stays_so_whatever_the_provider_repeats(app) {
+        app.setup_admin().await;
+        let token = provisioning_token(&app).await;
+        scim(&app, Method::POST, "/Users", Some(&token), Some(json!({"userName": "ann", "active": true}))).await;
+        let ann = id_of(&app, &token, "ann").await;
+        let response = app.post_form(&format!("/users/{ann}"), &format!("/users/{ann}/deactivate"), &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let (status, body) = scim(&app, Method::PUT, &format!("/Users/{ann}"), Some(&token), Some(json!({"userName": "ann", "active": true}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["active"], false, "the administrator's decision holds");
+    }
+
+    async fn the_last_administrator_is_a_person_and_a_service_account_does_not_count(app) {
+        app.setup_admin().await;
+        let response = app.post_form("/users/new", "/users/new", &[
+            ("kind", "service"), ("username", "okta-bot"), ("display_name", ""), ("email", ""), ("role", "admin"), ("password", ""),
+        ]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let token = provisioning_token(&app).await;
+        let admin = id_of(&app, &token, "admin").await;
+        let (status, refused) = scim(&app, Method::PUT, &format!("/Users/{admin}"), Some(&token), Some(json!({"userName": "admin", "active": false}))).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+        assert!(refused["detail"].as_str().unwrap().contains("last active administrator"));
+        assert!(refused.get("scimType").is_none(), "{refused}");
+    }
+
+    async fn a_control_character_in_a_filter_is_refused_not_a_server_error(app) {
+        app.setup_admin().await;
+        let token = provisioning_token(&app).await;
+        for filter in ["userName%20eq%20%22%5Cu0000%22", "emails.value%20eq%20%22a%5Cu0007b%22", "externalId%20eq%20%22%5Cn%22"] {
+            let (status, refused) = scim(&app, Method::GET, &format!("/Users?filter={filter}"), Some(&token), None).await;
+            assert_eq!((status, refused["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some("invalidFilter")), "{filter}: {refused}");
+        }
+        let (status, _) = scim(&app, Method::POST, "/.search", Some(&token), Some(json!({"filter": "userName eq \"\\u0000\""}))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, found) = scim(&app, Method::GET, "/Users?filter=emails%20eq%20%22NOBODY%40example.com%22", Some(&token), None).await;
+        assert_eq!((status, &found["totalResults"]), (StatusCode::OK, &json!(0)), "{found}");
+    }
+
+    async fn a_body_too_large_or_no_token_gets_a_scim_error(app) {
+        app.setup_admin().await;
+        let token = provisioning_token(&app).await;
+        let huge = format!("{{\"userName\": \"{}\"}}", "a".repeat(100_000));
+        let response = app.client.post(app.url("/scim/v2/Users")).bearer_auth(&token)
+            .header("content-type", "application/scim+json").body(huge).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        let (status, _) = scim(&app, Method::GET, "/Users?count=lots", None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the token first, then the query");
+    }
+}

@@ -144,3 +144,22 @@ both_backends! {
         assert_eq!(me(&app, &bots).await.0, StatusCode::OK, "automation survives");
     }
 }
+
+both_backends! {
+    async fn a_service_accounts_own_token_cannot_make_or_change_tokens(app) {
+        app.setup_admin().await;
+        let page = add_service_account(&app).await;
+        let bots = service_token(&app, &page, "writer").await;
+        let (status, _, refused) = call(&app, Method::POST, "/api/v1/tokens", Some(&bots), Some(json!({
+            "name": "self-made", "expires_in_days": 30, "role": "read_only"
+        }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+        assert!(refused["message"].as_str().unwrap().contains("made and changed by administrators"), "{refused}");
+        let (status, _, listed) = call(&app, Method::GET, "/api/v1/tokens", Some(&bots), None).await;
+        assert_eq!(status, StatusCode::OK, "reading is fine: {listed}");
+        let id = page.trim_start_matches("/users/");
+        let deactivated = app.post_form(&page, &format!("/users/{id}/deactivate"), &[]).await;
+        assert_eq!(deactivated.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.get(&format!("/tokens/new?for={id}")).await.status(), StatusCode::NOT_FOUND, "a deactivated one gets none");
+    }
+}

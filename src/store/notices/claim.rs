@@ -11,6 +11,7 @@ use super::super::{AnyConnection, MultiBackend, StoreResult};
 use super::{STATUS_NONE, STATUS_PENDING};
 use crate::domain::notice::{self, NoticeKind, Window};
 use crate::domain::status::StatusWord;
+use crate::domain::users::UserKind;
 use crate::domain::{AccountId, Role, TokenId, UserId};
 
 /// A token that may be due an expiry notice, as the pass reads it.
@@ -33,7 +34,7 @@ fn candidates(
     account: &str,
     issuer: &str,
 ) -> StoreResult<Vec<notice::Candidate>> {
-    let rows: Vec<(String, String, bool, Option<String>, bool)> = users::table
+    let rows: Vec<(String, String, bool, Option<String>, bool, String)> = users::table
         .filter(users::account_id.eq(account))
         .filter(
             users::id
@@ -46,17 +47,19 @@ fn candidates(
             users::active,
             users::email,
             users::email_notices,
+            users::kind,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(id, role, active, email, email_notices)| notice::Candidate {
+            |(id, role, active, email, email_notices, kind)| notice::Candidate {
                 id,
                 role: Role::parse(&role).unwrap_or(Role::ReadOnly),
                 active,
                 email,
                 email_notices,
+                service: UserKind::parse(&kind) != Some(UserKind::Person),
             },
         )
         .collect())
