@@ -591,6 +591,19 @@ pub async fn get_service_provider_config(
     ))
 }
 
+/// A discovery endpoint that lists one resource, or answers it by `id`.
+fn one_or_all(
+    resource: Value,
+    id: Option<Path<String>>,
+    names: impl Fn(&str) -> bool,
+) -> Result<HttpResponse, ScimError> {
+    match id.map(Path::into_inner) {
+        None => Ok(scim_json(StatusCode::OK, &list_of(vec![resource]))),
+        Some(id) if names(&id) => Ok(scim_json(StatusCode::OK, &resource)),
+        Some(_) => Err(ScimError::not_found()),
+    }
+}
+
 /// `GET /scim/v2/ResourceTypes` and `/ResourceTypes/User`.
 pub async fn get_resource_types(
     state: Data<AppState>,
@@ -600,11 +613,7 @@ pub async fn get_resource_types(
 ) -> Result<HttpResponse, ScimError> {
     account_of(caller)?;
     let user = user_resource_type(&base_url(&state, &req));
-    match id.map(Path::into_inner) {
-        None => Ok(scim_json(StatusCode::OK, &list_of(vec![user]))),
-        Some(id) if id == "User" => Ok(scim_json(StatusCode::OK, &user)),
-        Some(_) => Err(ScimError::not_found()),
-    }
+    one_or_all(user, id, |id| id == "User")
 }
 
 /// `GET /scim/v2/Schemas` and `/Schemas/{urn}`.
@@ -616,11 +625,7 @@ pub async fn get_schemas(
 ) -> Result<HttpResponse, ScimError> {
     account_of(caller)?;
     let schema = user_schema(&base_url(&state, &req));
-    match id.map(Path::into_inner) {
-        None => Ok(scim_json(StatusCode::OK, &list_of(vec![schema]))),
-        Some(id) if id.eq_ignore_ascii_case(USER_SCHEMA) => Ok(scim_json(StatusCode::OK, &schema)),
-        Some(_) => Err(ScimError::not_found()),
-    }
+    one_or_all(schema, id, |id| id.eq_ignore_ascii_case(USER_SCHEMA))
 }
 
 async fn not_found() -> Result<HttpResponse, ScimError> {

@@ -100,16 +100,14 @@ fn filtered(
     }
 }
 
-/// One page of the account's people, oldest first, and how many match in all. `start` is
-/// SCIM's 1-based `startIndex`.
-pub fn list(
+/// The people `filter` finds, oldest first, from `offset`.
+fn people_page(
     conn: &mut AnyConnection,
     account: &AccountId,
     filter: Option<&UserFilter>,
-    start: i64,
-    count: i64,
-) -> StoreResult<(i64, Vec<ScimPerson>)> {
-    let total = filtered(account, filter).count().get_result(conn)?;
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Vec<ScimPerson>> {
     let rows: Vec<PersonColumns> = filtered(account, filter)
         .inner_join(accounts::table)
         .select((
@@ -120,10 +118,24 @@ pub fn list(
             users::updated_at,
         ))
         .order((users::created_at.asc(), users::id.asc()))
-        .offset(start.max(1) - 1)
-        .limit(count)
+        .offset(offset)
+        .limit(limit)
         .load(conn)?;
-    Ok((total, rows.into_iter().map(to_person).collect()))
+    Ok(rows.into_iter().map(to_person).collect())
+}
+
+/// One page of the account's people, oldest first, and how many match in all. `start` is
+/// SCIM's 1-based `startIndex`.
+pub fn list(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    filter: Option<&UserFilter>,
+    start: i64,
+    count: i64,
+) -> StoreResult<(i64, Vec<ScimPerson>)> {
+    let total = filtered(account, filter).count().get_result(conn)?;
+    let page = people_page(conn, account, filter, start.max(1) - 1, count)?;
+    Ok((total, page))
 }
 
 pub fn find(
@@ -131,19 +143,8 @@ pub fn find(
     account: &AccountId,
     id: &UserId,
 ) -> StoreResult<Option<ScimPerson>> {
-    let found: Option<PersonColumns> = people(account)
-        .filter(users::id.eq(id.as_str().to_owned()))
-        .inner_join(accounts::table)
-        .select((
-            UserRow::as_select(),
-            AccountRow::as_select(),
-            users::external_id,
-            users::scim_document,
-            users::updated_at,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(found.map(to_person))
+    let by_id = UserFilter::Id(id.to_string());
+    Ok(people_page(conn, account, Some(&by_id), 0, 1)?.pop())
 }
 
 fn record(

@@ -65,6 +65,50 @@ fn candidates(
         .collect())
 }
 
+/// What a notice row is about: a token's id, or a person's.
+#[derive(Clone, Copy)]
+enum NoticeAbout<'a> {
+    Token(&'a str),
+    Person(&'a str),
+}
+
+/// One notice row for `recipient`; its e-mail is queued when the recipient gets one.
+fn insert_notice(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    about: NoticeAbout<'_>,
+    recipient: notice::Recipient,
+    kind: &NoticeKind,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    let (kind_name, window_days, detail) = kind.stored();
+    let (token_id, subject_id) = match about {
+        NoticeAbout::Token(id) => (Some(id), None),
+        NoticeAbout::Person(id) => (None, Some(id)),
+    };
+    let email_to = recipient.email_to;
+    diesel::insert_into(notices::table)
+        .values((
+            notices::id.eq(uuid::Uuid::new_v4().to_string()),
+            notices::account_id.eq(account_id),
+            notices::token_id.eq(token_id),
+            notices::subject_id.eq(subject_id),
+            notices::recipient_id.eq(&recipient.id),
+            notices::kind.eq(kind_name),
+            notices::window_days.eq(window_days),
+            notices::detail.eq(detail),
+            notices::created_at.eq(now),
+            notices::email_status.eq(if email_to.is_some() {
+                STATUS_PENDING
+            } else {
+                STATUS_NONE
+            }),
+            notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
+            notices::email_to.eq(&email_to),
+        ))
+        .execute(conn)
+}
+
 /// A notice about a person (deactivated by SCIM) for the account's administrators, made in the
 /// transaction that deactivated them. Returns how many were made.
 pub fn claim_person_notice(
@@ -75,31 +119,11 @@ pub fn claim_person_notice(
     email_enabled: bool,
     now: NaiveDateTime,
 ) -> StoreResult<usize> {
-    let (kind_name, window_days, detail) = kind.stored();
     let people = candidates(conn, account.as_str(), "")?;
     let mut made = 0;
     for recipient in notice::recipients(kind, "", people, email_enabled) {
-        let email_to = recipient.email_to;
-        diesel::insert_into(notices::table)
-            .values((
-                notices::id.eq(uuid::Uuid::new_v4().to_string()),
-                notices::account_id.eq(account.as_str()),
-                notices::subject_id.eq(subject.as_str()),
-                notices::recipient_id.eq(&recipient.id),
-                notices::kind.eq(kind_name),
-                notices::window_days.eq(window_days),
-                notices::detail.eq(detail),
-                notices::created_at.eq(now),
-                notices::email_status.eq(if email_to.is_some() {
-                    STATUS_PENDING
-                } else {
-                    STATUS_NONE
-                }),
-                notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
-                notices::email_to.eq(&email_to),
-            ))
-            .execute(conn)?;
-        made += 1;
+        let about = NoticeAbout::Person(subject.as_str());
+        made += insert_notice(conn, account.as_str(), about, recipient, kind, now)?;
     }
     Ok(made)
 }
@@ -114,30 +138,11 @@ fn claim_for_recipients(
     now: NaiveDateTime,
 ) -> StoreResult<usize> {
     let (token_id, account_id, issuer_id) = token;
-    let (kind_name, window_days, detail) = kind.stored();
     let people = candidates(conn, account_id, issuer_id)?;
     let mut made = 0;
     for recipient in notice::recipients(kind, issuer_id, people, email_enabled) {
-        let email_to = recipient.email_to;
-        let inserted = diesel::insert_into(notices::table)
-            .values((
-                notices::id.eq(uuid::Uuid::new_v4().to_string()),
-                notices::account_id.eq(account_id),
-                notices::token_id.eq(token_id),
-                notices::recipient_id.eq(&recipient.id),
-                notices::kind.eq(kind_name),
-                notices::window_days.eq(window_days),
-                notices::detail.eq(detail),
-                notices::created_at.eq(now),
-                notices::email_status.eq(if email_to.is_some() {
-                    STATUS_PENDING
-                } else {
-                    STATUS_NONE
-                }),
-                notices::email_next_attempt_at.eq(email_to.as_ref().map(|_| now)),
-                notices::email_to.eq(&email_to),
-            ))
-            .execute(conn);
+        let about = NoticeAbout::Token(token_id);
+        let inserted = insert_notice(conn, account_id, about, recipient, kind, now);
         match inserted {
             Ok(_) => made += 1,
             // Another pass made this one first: that is the point of the key.
