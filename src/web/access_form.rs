@@ -17,6 +17,8 @@ pub struct ScopeRow {
 pub struct AccessField {
     pub scoped: bool,
     pub rows: Vec<ScopeRow>,
+    /// The token is another's (a service account's): "its role", not "your role".
+    pub for_other: bool,
 }
 
 impl AccessField {
@@ -59,7 +61,11 @@ impl AccessField {
                 }
             })
             .collect();
-        Self { scoped, rows }
+        Self {
+            scoped,
+            rows,
+            for_other: false,
+        }
     }
 
     /// The field for a token's stored access (regenerate's prefill).

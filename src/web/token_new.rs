@@ -110,12 +110,15 @@ fn page(
 ) -> NewTokenPage {
     let policy = &facts.policy;
     let creator = issuer.role();
-    let access = AccessField::new(
-        creator,
-        &facts.services,
-        form.access == "scoped",
-        &typed_scopes(&form.scopes),
-    );
+    let access = AccessField {
+        for_other: matches!(issuer, Issuer::Service(_)),
+        ..AccessField::new(
+            creator,
+            &facts.services,
+            form.access == "scoped",
+            &typed_scopes(&form.scopes),
+        )
+    };
     let expires_in = if form.expires_in.is_empty() {
         DEFAULT_EXPIRES_IN.to_owned()
     } else {
@@ -176,11 +179,19 @@ impl Issuer {
         self.user().role
     }
 
-    fn title(&self) -> String {
-        match self {
-            Issuer::Viewer(_) => "Add a personal token".to_owned(),
-            Issuer::Service(service) => format!("Add a token for {}", service.display_name),
-        }
+    /// The page's layout: the tokens' section, or the users' for a service account's token.
+    async fn layout(&self, state: &AppState, current: &CurrentUser) -> Result<Layout, WebError> {
+        Ok(match self {
+            Issuer::Viewer(_) => {
+                layout::signed_in_page(state, current, "Add a personal token").await?
+            }
+            Issuer::Service(service) => {
+                let title = format!("Add a token for {}", service.display_name);
+                layout::signed_in_page(state, current, &title)
+                    .await?
+                    .in_section("users")
+            }
+        })
     }
 }
 
@@ -225,7 +236,7 @@ pub async fn new_token_form(
 ) -> Result<HttpResponse, WebError> {
     let issuer = issuer(&state, &current, &query.for_user).await?;
     let facts = form_facts(&state, &current).await?;
-    let layout = layout::signed_in_page(&state, &current, &issuer.title()).await?;
+    let layout = issuer.layout(&state, &current).await?;
     forms::ok(&page(
         layout,
         &facts,
@@ -282,7 +293,7 @@ pub async fn create_token(
         Refusal::Invalid(found) => (FieldErrors::from(found.clone()), None),
         other => (FieldErrors::default(), Some(other.message())),
     };
-    let layout = layout::signed_in_page(&state, &current, &issuer.title()).await?;
+    let layout = issuer.layout(&state, &current).await?;
     forms::render(
         refusal_status(&refusal),
         &page(layout, &facts, &issuer, form, errors, form_error, now),

@@ -426,3 +426,45 @@ async fn add_a_user_and_change_the_policy_without_javascript() {
     assert_eq!(nav_links(&t).await, ["/tokens", "/settings"]);
     t.finish().await;
 }
+
+/// A service account, added with the form, and its first token made from its page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_account_and_its_first_token() {
+    let t = e2e!();
+    set_up(&t).await;
+    t.goto("/users/new").await;
+    t.wait_for_page("/users/new", ADD_USER).await;
+    t.click("input[name=kind][value=service]").await;
+    fill_new_user(&t, "deploy-bot", "Deploy bot", "engineer").await;
+    submit_new_user(&t).await;
+    let heading = format!(
+        "{} Service account",
+        user_heading("Deploy bot", "deploy-bot")
+    );
+    t.wait_for_page("/users/*", &heading).await;
+    assert_eq!(
+        flashes(&t).await,
+        ["Service account Deploy bot (@deploy-bot) was added. Add its tokens below."]
+    );
+    assert!(
+        !t.exists("#password-value").await,
+        "no password, so none is shown"
+    );
+    look(&t, "user-detail-service").await;
+
+    t.click("a[href^='/tokens/new?for=']").await;
+    t.wait_for_page("/tokens/new?for=*", "Add a token for Deploy bot")
+        .await;
+    look(&t, "token-new-service").await;
+    t.fill("#name", "nightly deploy").await;
+    t.select("#role", "engineer").await;
+    t.click("form[action='/tokens/new'] button[type=submit]")
+        .await;
+    t.wait_for_page("/tokens/reveal", REVEAL).await;
+    let token = revealed(&t).await;
+    assert_eq!(t.app.api_me(&token).await, 200);
+    acknowledge(&t).await;
+    let listed = row(&t, "nightly deploy").await;
+    assert_eq!(listed.issued_by, "Deploy bot");
+    t.finish().await;
+}
