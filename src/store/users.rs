@@ -167,6 +167,10 @@ pub struct UserSummary {
     pub created_at: NaiveDateTime,
     /// Live tokens the user issued (`StatusWord::Live`: what the limit counts).
     pub live_tokens: i64,
+    /// An identity provider described them through SCIM.
+    pub provisioned: bool,
+    /// SCIM deleted them: deactivated, and gone from SCIM.
+    pub removed: bool,
 }
 
 /// The account's users: administrators first, then by username.
@@ -178,8 +182,13 @@ pub fn list_users(
     let rows = users::table
         .inner_join(accounts::table)
         .filter(users::account_id.eq(account.as_str()))
-        .select((UserRow::as_select(), AccountRow::as_select()))
-        .load::<(UserRow, AccountRow)>(conn)?;
+        .select((
+            UserRow::as_select(),
+            AccountRow::as_select(),
+            users::scim_document.is_not_null(),
+            users::removed_at.is_not_null(),
+        ))
+        .load::<(UserRow, AccountRow, bool, bool)>(conn)?;
     let counts: Vec<(String, i64)> = tokens::table
         .filter(tokens::account_id.eq(account.as_str()))
         .filter(word_sql(StatusWord::Live, now))
@@ -188,7 +197,7 @@ pub fn list_users(
         .load(conn)?;
     let mut summaries: Vec<UserSummary> = rows
         .into_iter()
-        .map(|(row, account)| {
+        .map(|(row, account, provisioned, removed)| {
             let created_at = row.created_at;
             let live_tokens = counts
                 .iter()
@@ -198,6 +207,8 @@ pub fn list_users(
                 user: to_user(row, account),
                 created_at,
                 live_tokens,
+                provisioned,
+                removed,
             }
         })
         .collect();

@@ -24,6 +24,9 @@ pub struct UserRowView {
     pub created: String,
     pub is_you: bool,
     pub service: bool,
+    /// "SCIM" for people an identity provider provisions.
+    pub provisioned: bool,
+    pub removed: bool,
 }
 
 #[derive(Template)]
@@ -53,6 +56,8 @@ pub async fn list_users(
                 id: summary.user.id.to_string(),
                 is_you: summary.user.id == current.user.id,
                 service: summary.user.kind == UserKind::Service,
+                provisioned: summary.provisioned,
+                removed: summary.removed,
                 username: summary.user.username,
                 display_name: summary.user.display_name,
                 email: summary.user.email.unwrap_or_default(),

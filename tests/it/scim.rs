@@ -100,6 +100,7 @@ both_backends! {
         let id = made["id"].as_str().unwrap().to_owned();
         let users = app.get_html("/users").await;
         assert!(users.contains("grace@example.com") && users.contains("Grace Hopper"), "{users}");
+        assert!(users.contains(">SCIM</span>"), "marked as provisioned: {users}");
 
         assert_eq!(id_of(&app, &token, "GRACE@example.com").await, id, "userName is not case-exact");
         let (_, by_external) = scim(&app, Method::GET, "/Users?filter=externalId%20eq%20%2200u-grace%22", Some(&token), None).await;
@@ -125,6 +126,7 @@ both_backends! {
         assert_eq!(gone["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
         let users = app.get_html("/users").await;
         assert!(users.contains("Amazing Grace"), "the row stays for the record");
+        assert!(users.contains("Removed by SCIM"), "{users}");
         let audit = app.get_html("/audit").await;
         assert!(audit.contains("by SCIM (token “okta”)"), "{audit}");
     }
