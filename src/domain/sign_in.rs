@@ -10,6 +10,15 @@ pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 pub const MAX_FAILURES_PER_USERNAME: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
+/// A session lasts at most this long after sign-in, however active (OWASP ASVS V3.3.2's
+/// absolute timeout): a cookie copied long ago stops working even if nobody signs out.
+pub const SESSION_LIFETIME_DAYS: i64 = 30;
+
+/// Sessions begun before this instant have ended.
+pub fn sessions_begun_after(now: NaiveDateTime) -> NaiveDateTime {
+    now - TimeDelta::days(SESSION_LIFETIME_DAYS)
+}
+
 /// Failures older than this instant no longer count.
 pub fn window_start(now: NaiveDateTime) -> NaiveDateTime {
     now - TimeDelta::minutes(THROTTLE_WINDOW_MINUTES)

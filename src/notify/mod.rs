@@ -16,7 +16,7 @@ use crate::domain::notice::{self, NoticeFacts, PersonNoticeFacts};
 use crate::domain::time::Clock;
 use crate::metrics::METRICS;
 use crate::store::notices::EmailAbout;
-use crate::store::{Store, StoreError, notices};
+use crate::store::{Store, StoreError, notices, sessions};
 pub use mail::{MailError, Mailer};
 
 /// E-mails one pass takes on; the rest wait for the next pass.
@@ -83,6 +83,8 @@ impl Notifier {
         let email_enabled = self.email_enabled();
         let pass = || -> Result<PassReport, StoreError> {
             let made = store.run_blocking(|conn| notices::claim_due(conn, now, email_enabled))?;
+            // The pass is the servers' periodic housekeeping: ended sessions go with it.
+            store.run_blocking(|conn| sessions::purge(conn, now))?;
             let (sent, failed) = self.send_due(store, now)?;
             Ok(PassReport { made, sent, failed })
         };

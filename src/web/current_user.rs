@@ -31,10 +31,12 @@ impl FromRequest for CurrentUser {
             let Some(signed_in) = session::signed_in_user(&session) else {
                 return Err(WebError::SignInRequired);
             };
-            let epoch = signed_in.epoch;
+            let (epoch, now) = (signed_in.epoch, state.now());
             let user = state
                 .store
-                .run(move |conn| sessions::find_signed_in(conn, &signed_in.user, &signed_in.id))
+                .run(move |conn| {
+                    sessions::find_signed_in(conn, &signed_in.user, &signed_in.id, now)
+                })
                 .await?;
             match user {
                 Some(user) if user.active && user.session_epoch == epoch => {

@@ -183,4 +183,34 @@ both_backends! {
         // Another session of the same person is not touched.
         assert!(app.get_html("/tokens").await.contains("Ada Admin"));
     }
+
+    async fn a_session_ends_thirty_days_after_sign_in_and_the_pass_clears_it(app) {
+        app.setup_admin().await;
+        let browser = app.new_browser();
+        let copied = session_cookie(&browser.login("admin", ADMIN_PASSWORD).await);
+        app.clock.advance(chrono::TimeDelta::days(29));
+        assert_eq!(get_with_cookie(&app.address, "/tokens", &copied).await.status().as_u16(), 200);
+        app.clock.advance(chrono::TimeDelta::days(2));
+        let stale = get_with_cookie(&app.address, "/tokens", &copied).await;
+        assert_eq!(location(&stale), "/login", "an absolute lifetime, however active");
+
+        let count = || {
+            let url = personal_tokens::store::DatabaseUrl::parse(&app.database_url).unwrap();
+            let store = personal_tokens::store::Store::open(&url, 1).unwrap();
+            store
+                .run_blocking(|conn| {
+                    use diesel::prelude::*;
+                    use personal_tokens::store::schema::sessions;
+                    Ok(sessions::table.count().get_result::<i64>(conn)?)
+                })
+                .unwrap()
+        };
+        assert!(count() >= 1, "the old rows are still there");
+        let notifier = personal_tokens::notify::Notifier::from_settings(&test_settings(&app.database_url)).unwrap();
+        let url = personal_tokens::store::DatabaseUrl::parse(&app.database_url).unwrap();
+        let store = personal_tokens::store::Store::open(&url, 1).unwrap();
+        let now = personal_tokens::domain::time::now() + chrono::TimeDelta::days(31);
+        tokio::task::spawn_blocking(move || notifier.run_pass(&store, now)).await.unwrap().unwrap();
+        assert_eq!(count(), 0, "the pass removes sessions past their lifetime");
+    }
 }

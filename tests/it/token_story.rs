@@ -164,6 +164,8 @@ both_backends! {
         post_on(&erin, &format!("/tokens/{id}/suspend"), &[]).await;
         app.clock.advance(TimeDelta::days(31));
         assert_eq!(me(&app, &token).await.1["message"], "The token has expired.");
+        // A month on, the administrator's session has ended too (its lifetime is 30 days).
+        app.login("admin", ADMIN_PASSWORD).await;
         let audit = app.get_html("/audit?action=token_suspended").await;
         assert!(audit.contains("nightly"));
         assert!(app.get_html("/audit?action=token_resumed").await.contains("nightly"));
