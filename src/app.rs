@@ -44,6 +44,54 @@ pub enum StartError {
     TrustedProxies(String),
     #[error("SECRET_SCANNING_KEYS: {0}")]
     ScanningKeys(String),
+    /// OIDC settings that are incomplete or cannot be read: one line saying which.
+    #[error("{0}")]
+    Sso(String),
+}
+
+/// Single sign-on from the `OIDC_*` settings: all of issuer, client id, client secret and
+/// account, or none of them.
+fn sso(settings: &Settings, address: &SocketAddr) -> Result<Option<crate::state::Sso>, StartError> {
+    use crate::auth::oidc::{Oidc, OidcSettings};
+    let (issuer, id, secret, account) = (
+        &settings.oidc_issuer,
+        &settings.oidc_client_id,
+        &settings.oidc_client_secret,
+        &settings.oidc_account,
+    );
+    let (Some(issuer), Some(id), Some(secret), Some(account)) = (issuer, id, secret, account)
+    else {
+        if issuer.is_some() || id.is_some() || secret.is_some() || account.is_some() {
+            return Err(StartError::Sso(
+                "OIDC: set all of OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and \
+                 OIDC_ACCOUNT, or none"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let role_map =
+        crate::domain::sso::RoleMap::parse(&settings.oidc_role_map).map_err(StartError::Sso)?;
+    let account = crate::domain::AccountName::parse(account)
+        .map_err(|e| StartError::Sso(format!("OIDC_ACCOUNT: {}", e.message)))?;
+    let public = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let oidc = Oidc::new(OidcSettings {
+        issuer: issuer.trim_end_matches('/').to_owned(),
+        client_id: id.clone(),
+        client_secret: secret.clone(),
+        redirect: format!("{}/login/sso/callback", public.trim_end_matches('/')),
+        role_claim: settings.oidc_role_claim.clone(),
+        role_map,
+    })
+    .map_err(StartError::Sso)?;
+    Ok(Some(crate::state::Sso {
+        oidc,
+        account,
+        only: settings.oidc_only,
+    }))
 }
 
 pub struct Application {
@@ -116,9 +164,11 @@ impl Application {
             source,
         })?;
 
+        let sso = sso(&settings, &address)?;
         let state = Data::new(
             AppState::new(store, notifier, scanning_keys)
-                .with_public_url(settings.public_url.clone()),
+                .with_public_url(settings.public_url.clone())
+                .with_sso(sso),
         );
         let notices = (settings.notice_interval > 0).then(|| {
             let interval = Duration::from_secs(settings.notice_interval);

@@ -112,6 +112,41 @@ pub struct Settings {
     /// Seconds a stopping server (SIGTERM) gives requests in flight before it closes them.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 30, global = true)]
     pub shutdown_timeout: u64,
+
+    /// The OpenID Connect provider people sign in through (its issuer URL; discovery reads
+    /// ISSUER/.well-known/openid-configuration). Unset: no single sign-on.
+    #[arg(long, env = "OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// This app's client id at the provider.
+    #[arg(long, env = "OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+
+    /// This app's client secret at the provider.
+    #[arg(
+        long,
+        env = "OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub oidc_client_secret: Option<SecretString>,
+
+    /// The account people who sign in through the provider belong to (made when new).
+    #[arg(long, env = "OIDC_ACCOUNT", global = true)]
+    pub oidc_account: Option<String>,
+
+    /// The claim that lists a person's groups.
+    #[arg(long, env = "OIDC_ROLE_CLAIM", default_value = "groups", global = true)]
+    pub oidc_role_claim: String,
+
+    /// Groups to roles, e.g. `pt-admins=admin,pt-engineers=engineer`; no match: read_only.
+    #[arg(long, env = "OIDC_ROLE_MAP", default_value = "", global = true)]
+    pub oidc_role_map: String,
+
+    /// Turn password sign-in off for everyone but administrators who have a password.
+    #[arg(long, env = "OIDC_ONLY", default_value = "false", action = ArgAction::Set,
+          global = true)]
+    pub oidc_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -141,6 +176,13 @@ impl Settings {
             metrics_bind: None,
             log_format: LogFormat::Text,
             shutdown_timeout: 30,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_account: None,
+            oidc_role_claim: "groups".into(),
+            oidc_role_map: String::new(),
+            oidc_only: false,
         }
     }
 }

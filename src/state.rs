@@ -32,6 +32,16 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     /// `PUBLIC_URL`: the issuer introspection names.
     pub public_url: Option<String>,
+    /// Single sign-on, when the provider is configured.
+    pub sso: Option<Arc<Sso>>,
+}
+
+/// Single sign-on as configured: the provider, the account its people join, and whether
+/// password sign-in is off for everyone but administrators with a password.
+pub struct Sso {
+    pub oidc: crate::auth::oidc::Oidc,
+    pub account: crate::domain::AccountName,
+    pub only: bool,
 }
 
 impl AppState {
@@ -45,7 +55,13 @@ impl AppState {
             activity: Activity::default(),
             clock: Arc::new(Clock::default()),
             public_url: None,
+            sso: None,
         }
+    }
+
+    pub fn with_sso(mut self, sso: Option<Sso>) -> Self {
+        self.sso = sso.map(Arc::new);
+        self
     }
 
     pub fn with_public_url(mut self, public_url: Option<String>) -> Self {

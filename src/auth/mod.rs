@@ -5,6 +5,7 @@
 pub mod bearer;
 pub mod client;
 pub mod csrf;
+pub mod oidc;
 pub mod password;
 pub mod scanning;
 pub mod session;

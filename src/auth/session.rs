@@ -200,3 +200,17 @@ pub fn take_password_reveal(session: &Session, user: &UserId) -> Option<secrecy:
     }
     take(session, PASSWORD_REVEAL).map(|reveal| reveal.token)
 }
+
+const SSO_PENDING: &str = "sso";
+
+/// What a sign-in through the provider keeps until the person comes back.
+pub fn stash_sso(session: &Session, pending: &super::oidc::Pending) -> Result<(), SessionError> {
+    session.insert(SSO_PENDING, pending).map_err(SessionError)
+}
+
+/// The pending SSO sign-in, once: a second callback (a replayed code) finds nothing.
+pub fn take_sso(session: &Session) -> Option<super::oidc::Pending> {
+    session
+        .remove_as::<super::oidc::Pending>(SSO_PENDING)
+        .and_then(Result::ok)
+}

@@ -16,6 +16,7 @@ pub mod scopes;
 pub mod secret;
 pub mod services;
 pub mod sign_in;
+pub mod sso;
 pub mod status;
 pub mod time;
 pub mod tokens;

@@ -16,6 +16,7 @@ pub mod scim;
 pub mod server_keys;
 pub mod services;
 pub mod sessions;
+pub mod sso;
 pub mod status_sql;
 pub mod throttles;
 pub mod tls;

@@ -27,6 +27,8 @@ diesel::table! {
         scim_document -> Nullable<Text>,
         updated_at -> Nullable<Timestamp>,
         removed_at -> Nullable<Timestamp>,
+        sso_issuer -> Nullable<Text>,
+        sso_subject -> Nullable<Text>,
     }
 }
 

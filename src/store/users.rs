@@ -171,6 +171,8 @@ pub struct UserSummary {
     pub provisioned: bool,
     /// SCIM deleted them: deactivated, and gone from SCIM.
     pub removed: bool,
+    /// They sign in through the identity provider.
+    pub sso: bool,
 }
 
 /// The account's users: administrators first, then by username.
@@ -187,8 +189,9 @@ pub fn list_users(
             AccountRow::as_select(),
             users::scim_document.is_not_null(),
             users::removed_at.is_not_null(),
+            users::sso_subject.is_not_null(),
         ))
-        .load::<(UserRow, AccountRow, bool, bool)>(conn)?;
+        .load::<(UserRow, AccountRow, bool, bool, bool)>(conn)?;
     let counts: Vec<(String, i64)> = tokens::table
         .filter(tokens::account_id.eq(account.as_str()))
         .filter(word_sql(StatusWord::Live, now))
@@ -197,7 +200,7 @@ pub fn list_users(
         .load(conn)?;
     let mut summaries: Vec<UserSummary> = rows
         .into_iter()
-        .map(|(row, account, provisioned, removed)| {
+        .map(|(row, account, provisioned, removed, sso)| {
             let created_at = row.created_at;
             let live_tokens = counts
                 .iter()
@@ -209,6 +212,7 @@ pub fn list_users(
                 live_tokens,
                 provisioned,
                 removed,
+                sso,
             }
         })
         .collect();

@@ -25,6 +25,10 @@ pub enum WebError {
     TooManyAttempts,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A sign-in through the identity provider that did not work: the words say why and what to
+    /// do; nothing secret is in them.
+    #[error("single sign-on failed: {message}")]
+    Sso { status: StatusCode, message: String },
     /// The database is not answering; the cause goes to the log.
     #[error("database unavailable")]
     Unavailable(#[source] StoreError),
@@ -97,6 +101,7 @@ impl ResponseError for WebError {
             Self::SignInRequired => StatusCode::SEE_OTHER,
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Sso { status, .. } => *status,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +133,7 @@ impl ResponseError for WebError {
                 "Too many failed sign-in attempts. Wait 15 minutes and try again.",
             ),
             Self::BadRequest(message) => ("Bad request", message.as_str()),
+            Self::Sso { message, .. } => ("Single sign-on did not work", message.as_str()),
             Self::Unavailable(cause) => {
                 tracing::warn!(cause = %error_chain(cause), "database unavailable");
                 (

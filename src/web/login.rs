@@ -15,11 +15,12 @@ use secrecy::SecretString;
 use crate::auth::client_ip;
 use crate::auth::session;
 use crate::auth::sign_in::{self, SignIn};
-use crate::domain::Username;
+use crate::domain::{Role, Username};
 use crate::state::AppState;
 use crate::store::sessions;
 
 const INVALID: &str = "Invalid username or password.";
+const SSO_ONLY: &str = "Password sign-in is off here: use “Sign in with SSO”.";
 const THROTTLED: &str = "Too many failed sign-in attempts. Wait 15 minutes and try again.";
 
 #[derive(Deserialize, Default)]
@@ -35,9 +36,12 @@ struct LoginPage {
     layout: Layout,
     username: String,
     error: Option<&'static str>,
+    /// "Sign in with SSO" is offered.
+    sso: bool,
 }
 
 fn login_page(
+    state: &AppState,
     session: &Session,
     status: StatusCode,
     username: String,
@@ -49,12 +53,13 @@ fn login_page(
             layout: Layout::anonymous(session, "Sign in"),
             username,
             error,
+            sso: state.sso.is_some(),
         },
     )
 }
 
-pub async fn login_form(session: Session) -> Result<HttpResponse, WebError> {
-    login_page(&session, StatusCode::OK, String::new(), None)
+pub async fn login_form(state: Data<AppState>, session: Session) -> Result<HttpResponse, WebError> {
+    login_page(&state, &session, StatusCode::OK, String::new(), None)
 }
 
 pub async fn sign_in(
@@ -65,6 +70,7 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, WebError> {
     if form.username.trim().is_empty() || form.password.is_empty() {
         return login_page(
+            &state,
             &session,
             StatusCode::BAD_REQUEST,
             form.username,
@@ -76,6 +82,7 @@ pub async fn sign_in(
     // even hold NUL).
     let Ok(username) = Username::parse(&form.username) else {
         return login_page(
+            &state,
             &session,
             StatusCode::UNAUTHORIZED,
             form.username,
@@ -91,6 +98,13 @@ pub async fn sign_in(
         state.now(),
     );
     let status = match attempt.await? {
+        // With OIDC_ONLY, a password is the way back in for administrators only, for when the
+        // provider is down; everyone else signs in through the provider.
+        SignIn::SignedIn(user)
+            if state.sso.as_ref().is_some_and(|sso| sso.only) && user.role != Role::Admin =>
+        {
+            (StatusCode::FORBIDDEN, SSO_ONLY)
+        }
         SignIn::SignedIn(user) => {
             begin_session(&state, &session, &user).await?;
             return Ok(see_other("/tokens"));
@@ -98,7 +112,7 @@ pub async fn sign_in(
         SignIn::Throttled => (StatusCode::TOO_MANY_REQUESTS, THROTTLED),
         SignIn::Refused => (StatusCode::UNAUTHORIZED, INVALID),
     };
-    login_page(&session, status.0, form.username, Some(status.1))
+    login_page(&state, &session, status.0, form.username, Some(status.1))
 }
 
 /// A stored session for `user`, and the cookie that names it (sign-in and first-run setup).

@@ -22,6 +22,7 @@ pub mod services;
 pub mod settings;
 pub mod settings_password;
 pub mod setup;
+pub mod sso;
 pub mod token_delete;
 pub mod token_detail;
 pub mod token_lookup;
@@ -53,6 +54,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup::create_first_admin))
         .route("/login", web::get().to(login::login_form))
         .route("/login", web::post().to(login::sign_in))
+        .route("/login/sso", web::get().to(sso::start))
+        .route("/login/sso/callback", web::get().to(sso::callback))
         .route("/logout", web::post().to(login::sign_out))
         .route("/tokens", web::get().to(tokens_list::list_tokens))
         .route("/tokens/new", web::get().to(token_new::new_token_form))

@@ -27,6 +27,8 @@ pub struct UserRowView {
     /// "SCIM" for people an identity provider provisions.
     pub provisioned: bool,
     pub removed: bool,
+    /// Signs in through the identity provider.
+    pub sso: bool,
 }
 
 #[derive(Template)]
@@ -58,6 +60,7 @@ pub async fn list_users(
                 service: summary.user.kind == UserKind::Service,
                 provisioned: summary.provisioned,
                 removed: summary.removed,
+                sso: summary.sso,
                 username: summary.user.username,
                 display_name: summary.user.display_name,
                 email: summary.user.email.unwrap_or_default(),

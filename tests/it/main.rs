@@ -27,6 +27,7 @@ mod proxy;
 mod scim;
 mod service_accounts;
 mod setup;
+mod sso;
 mod status_sql;
 mod token_helpers;
 mod token_story;
