@@ -134,6 +134,8 @@ fn metrics_server(
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        // Settings that cannot be read stop the start before anything is opened or bound.
+        sso(&settings, &SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let notifier = Notifier::from_settings(&settings)?;
         let trusted_proxies = IpAllowlist::parse(&settings.trusted_proxies)
             .map(TrustedProxies)

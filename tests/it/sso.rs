@@ -345,7 +345,6 @@ async fn a_provider_that_is_down_or_answers_junk_is_a_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_that_cannot_be_read_stop_the_server_with_one_line() {
-    let (url, _db) = crate::database::TestDatabase::sqlite();
     for (change, words) in [
         (
             ("pt-admins=root", true),
@@ -353,6 +352,7 @@ async fn settings_that_cannot_be_read_stop_the_server_with_one_line() {
         ),
         (("", false), "set all of OIDC_ISSUER"),
     ] {
+        let (url, _db) = crate::database::TestDatabase::sqlite();
         let mut settings = test_settings(&url);
         settings.oidc_role_map = change.0.into();
         settings.oidc_issuer = Some("http://127.0.0.1:9".into());
