@@ -124,7 +124,14 @@ pub fn add_user(
     password_hash: &str,
     now: NaiveDateTime,
 ) -> StoreResult<User> {
-    conn.transaction(|conn| insert_user(conn, new, password_hash, now))
+    // The write lock from the first statement (BEGIN IMMEDIATE on SQLite): a transaction that
+    // reads the account and then writes would fail at once with "database is locked" when a
+    // running server wrote in between, instead of waiting its turn.
+    locked_transaction(
+        conn,
+        &format!("account-users:{}", new.account.as_str()),
+        |conn| insert_user(conn, new, password_hash, now),
+    )
 }
 
 /// An administrator adds a colleague to their own account. A taken username is
