@@ -55,61 +55,70 @@ pub fn sign_in(
     ip: &str,
     now: NaiveDateTime,
 ) -> StoreResult<SsoSignIn> {
-    locked_transaction(conn, &format!("sso:{}", account.as_str()), |conn| {
-        let account_row = accounts::find_or_create_account(conn, account, now)?;
-        let known: Option<String> = users::table
-            .filter(users::sso_issuer.eq(issuer))
-            .filter(users::sso_subject.eq(&person.subject))
-            .select(users::id)
-            .first(conn)
-            .optional()?;
-        // Someone the provider provisioned through SCIM, whose externalId is this `sub` (the
-        // provider's own id for them), signs in as that person, not as a second one.
-        let known = match known {
-            Some(id) => Some(id),
-            None => link_provisioned(conn, &account_row.id, issuer, &person.subject)?,
-        };
-        let id = match known {
-            Some(id) => UserId::from_trusted(id),
-            None => {
-                let id = create(conn, &account_row.id, issuer, person, now)?;
-                let user = user_store::find_user_by_id(conn, &id)?.ok_or_else(|| {
-                    super::StoreError::Corrupt("the new SSO person is gone".into())
-                })?;
-                let detail = crate::domain::users::added_audit_detail(&user);
-                record(conn, &user, AuditKind::UserAdded, &detail, ip, now)?;
-                return Ok(SsoSignIn::SignedIn(user));
+    let account_row =
+        locked_transaction(conn, &format!("accounts:{}", account.as_str()), |conn| {
+            accounts::find_or_create_account(conn, account, now)
+        })?;
+    // The lock the users page takes for a change of role or standing, so that the last
+    // administrator stays one when the provider and an administrator act at the same moment.
+    locked_transaction(
+        conn,
+        &format!("account-admins:{}", account_row.id),
+        |conn| {
+            let known: Option<String> = users::table
+                .filter(users::sso_issuer.eq(issuer))
+                .filter(users::sso_subject.eq(&person.subject))
+                .select(users::id)
+                .first(conn)
+                .optional()?;
+            // Someone the provider provisioned through SCIM, whose externalId is this `sub` (the
+            // provider's own id for them), signs in as that person, not as a second one.
+            let known = match known {
+                Some(id) => Some(id),
+                None => link_provisioned(conn, &account_row.id, issuer, &person.subject)?,
+            };
+            let id = match known {
+                Some(id) => UserId::from_trusted(id),
+                None => {
+                    let id = create(conn, &account_row.id, issuer, person, now)?;
+                    let user = user_store::find_user_by_id(conn, &id)?.ok_or_else(|| {
+                        super::StoreError::Corrupt("the new SSO person is gone".into())
+                    })?;
+                    let detail = crate::domain::users::added_audit_detail(&user);
+                    record(conn, &user, AuditKind::UserAdded, &detail, ip, now)?;
+                    return Ok(SsoSignIn::SignedIn(user));
+                }
+            };
+            let Some(user) = user_store::find_user_by_id(conn, &id)? else {
+                return Err(super::StoreError::Corrupt("an SSO person is gone".into()));
+            };
+            if !user.active || user.kind != UserKind::Person {
+                return Ok(SsoSignIn::Deactivated);
             }
-        };
-        let Some(user) = user_store::find_user_by_id(conn, &id)? else {
-            return Err(super::StoreError::Corrupt("an SSO person is gone".into()));
-        };
-        if !user.active || user.kind != UserKind::Person {
-            return Ok(SsoSignIn::Deactivated);
-        }
-        diesel::update(users::table.filter(users::id.eq(id.as_str())))
-            .set((
-                users::display_name.eq(person.display_name.as_str()),
-                users::email.eq(person.email.as_ref().map(|e| e.as_str())),
-            ))
-            .execute(conn)?;
-        let mut user = User {
-            display_name: person.display_name.as_str().to_owned(),
-            email: person.email.as_ref().map(|e| e.as_str().to_owned()),
-            ..user
-        };
-        if user.role != person.role {
-            let change = StandingChange::Role(person.role);
-            let admins = active_admins(conn, &user.account_id)?;
-            if keeps_an_administrator(&user, change, admins).is_ok() {
-                user_store::apply_standing(conn, &id, change)?;
-                let (kind, detail) = change.audit_entry(&user);
-                record(conn, &user, kind, &detail, ip, now)?;
-                user.role = person.role;
+            diesel::update(users::table.filter(users::id.eq(id.as_str())))
+                .set((
+                    users::display_name.eq(person.display_name.as_str()),
+                    users::email.eq(person.email.as_ref().map(|e| e.as_str())),
+                ))
+                .execute(conn)?;
+            let mut user = User {
+                display_name: person.display_name.as_str().to_owned(),
+                email: person.email.as_ref().map(|e| e.as_str().to_owned()),
+                ..user
+            };
+            if user.role != person.role {
+                let change = StandingChange::Role(person.role);
+                let admins = active_admins(conn, &user.account_id)?;
+                if keeps_an_administrator(&user, change, admins).is_ok() {
+                    user_store::apply_standing(conn, &id, change)?;
+                    let (kind, detail) = change.audit_entry(&user);
+                    record(conn, &user, kind, &detail, ip, now)?;
+                    user.role = person.role;
+                }
             }
-        }
-        Ok(SsoSignIn::SignedIn(user))
-    })
+            Ok(SsoSignIn::SignedIn(user))
+        },
+    )
 }
 
 /// The SCIM-provisioned person of `account_id` whose externalId is `subject`, not yet linked
