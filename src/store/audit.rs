@@ -38,6 +38,30 @@ pub fn record(conn: &mut AnyConnection, event: AuditEvent<'_>) -> StoreResult<()
     Ok(())
 }
 
+/// An event about `user` that nobody signed in here did: the identity provider did it, through
+/// SCIM or at an SSO sign-in. `detail` says which.
+pub(crate) fn record_by_provider(
+    conn: &mut AnyConnection,
+    user: &crate::domain::User,
+    kind: AuditKind,
+    detail: &str,
+    ip: &str,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    record(
+        conn,
+        AuditEvent {
+            account_id: Some(user.account_id.as_str()),
+            actor_id: None,
+            kind,
+            subject: user.id.as_str(),
+            ip: Some(ip),
+            detail,
+            at,
+        },
+    )
+}
+
 /// Failed sign-ins since `since`, for this username and for this IP.
 pub fn recent_login_failures(
     conn: &mut AnyConnection,

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
-use super::audit::{self, AuditEvent};
+use super::audit;
 use super::rows::{AccountRow, UserRow, to_user};
 use super::schema::{accounts, users};
 use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
@@ -155,19 +155,8 @@ fn record(
     detail: &str,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
-    audit::record(
-        conn,
-        AuditEvent {
-            account_id: Some(actor.account.as_str()),
-            // Nobody signed in did this: the provider did, with the token named in the detail.
-            actor_id: None,
-            kind,
-            subject: user.id.as_str(),
-            ip: Some(actor.ip),
-            detail: &format!("{detail}, by SCIM (token “{}”)", actor.token_name),
-            at: now,
-        },
-    )
+    let detail = format!("{detail}, by SCIM (token “{}”)", actor.token_name);
+    audit::record_by_provider(conn, user, kind, &detail, actor.ip, now)
 }
 
 fn document_text(new: &ScimUser) -> String {

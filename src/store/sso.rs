@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::audit::{self, AuditEvent};
+use super::audit;
 use super::schema::users;
 use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
 use super::{AnyConnection, StoreResult, accounts, locked_transaction};
@@ -29,18 +29,7 @@ fn record(
     ip: &str,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
-    audit::record(
-        conn,
-        AuditEvent {
-            account_id: Some(user.account_id.as_str()),
-            actor_id: None,
-            kind,
-            subject: user.id.as_str(),
-            ip: Some(ip),
-            detail: &format!("{detail}, by SSO"),
-            at: now,
-        },
-    )
+    audit::record_by_provider(conn, user, kind, &format!("{detail}, by SSO"), ip, now)
 }
 
 /// Signs `person` in from `issuer`: the person found by (issuer, sub), or a new one in
