@@ -13,6 +13,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::web::{Data, get};
 use actix_web::{App, HttpServer};
+use chrono::TimeDelta;
 use secrecy::ExposeSecret;
 
 use crate::auth::TrustedProxies;
@@ -26,6 +27,8 @@ use crate::{metrics_page, observe, web};
 
 pub const SESSION_COOKIE: &str = "pt_session";
 const SESSION_KEY_SECRET: &str = "session_key";
+/// A year: a longer interval is no re-check at all, and would not fit the clock's arithmetic.
+const MAX_RECHECK_SECONDS: u64 = 366 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -50,9 +53,15 @@ pub enum StartError {
 }
 
 /// Single sign-on from the `OIDC_*` settings: all of issuer, client id, client secret and
-/// account, or none of them.
-fn sso(settings: &Settings, address: &SocketAddr) -> Result<Option<crate::state::Sso>, StartError> {
+/// account, or none of them. The provider's refresh tokens are sealed under a key derived from
+/// `session_key`.
+fn sso(
+    settings: &Settings,
+    address: &SocketAddr,
+    session_key: &Key,
+) -> Result<Option<crate::state::Sso>, StartError> {
     use crate::auth::oidc::{Oidc, OidcSettings};
+    use crate::auth::sealed::Sealer;
     let (issuer, id, secret, account) = (
         &settings.oidc_issuer,
         &settings.oidc_client_id,
@@ -72,20 +81,28 @@ fn sso(settings: &Settings, address: &SocketAddr) -> Result<Option<crate::state:
     };
     let role_map =
         crate::domain::sso::RoleMap::parse(&settings.oidc_role_map).map_err(StartError::Sso)?;
+    if settings.oidc_recheck > MAX_RECHECK_SECONDS {
+        return Err(StartError::Sso(format!(
+            "OIDC_RECHECK: at most {MAX_RECHECK_SECONDS} seconds (a year); 0 turns the re-check off"
+        )));
+    }
     let account = crate::domain::AccountName::parse(account)
         .map_err(|e| StartError::Sso(format!("OIDC_ACCOUNT: {}", e.message)))?;
     let public = settings
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let oidc = Oidc::new(OidcSettings {
-        issuer: issuer.trim_end_matches('/').to_owned(),
-        client_id: id.clone(),
-        client_secret: secret.clone(),
-        redirect: format!("{}/login/sso/callback", public.trim_end_matches('/')),
-        role_claim: settings.oidc_role_claim.clone(),
-        role_map,
-    })
+    let oidc = Oidc::new(
+        OidcSettings {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            redirect: format!("{}/login/sso/callback", public.trim_end_matches('/')),
+            role_claim: settings.oidc_role_claim.clone(),
+            role_map,
+        },
+        Sealer::new(session_key.master(), crate::auth::oidc::REFRESH_SEAL),
+    )
     .map_err(StartError::Sso)?;
     Ok(Some(crate::state::Sso {
         oidc,
@@ -135,7 +152,11 @@ fn metrics_server(
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         // Settings that cannot be read stop the start before anything is opened or bound.
-        sso(&settings, &SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        sso(
+            &settings,
+            &SocketAddr::from(([127, 0, 0, 1], 0)),
+            &Key::generate(),
+        )?;
         let notifier = Notifier::from_settings(&settings)?;
         let trusted_proxies = IpAllowlist::parse(&settings.trusted_proxies)
             .map(TrustedProxies)
@@ -166,7 +187,7 @@ impl Application {
             source,
         })?;
 
-        let sso = sso(&settings, &address)?;
+        let sso = sso(&settings, &address, &session_key)?;
         let state = Data::new(
             AppState::new(store, notifier, scanning_keys)
                 .with_public_url(settings.public_url.clone())
@@ -177,6 +198,9 @@ impl Application {
             let (notifier, store) = (state.notifier.clone(), state.store.clone());
             notifier.spawn(store, state.clock.clone(), interval)
         });
+        if settings.oidc_recheck > 0 {
+            spawn_sso_recheck(&state, settings.oidc_recheck);
+        }
         let flusher = state.clone();
         let every = Duration::from_millis(settings.activity_flush_ms.max(10));
         tokio::spawn(async move {
@@ -276,6 +300,31 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// The SSO re-check in this instance: it looks for people due at least once a minute (more
+/// often when the interval is shorter), and the database decides which instance asks about whom.
+fn spawn_sso_recheck(state: &Data<AppState>, every_seconds: u64) {
+    let Some(sso) = state.sso.clone() else {
+        return;
+    };
+    let (store, clock) = (state.store.clone(), state.clock.clone());
+    let email_enabled = state.notifier.email_enabled();
+    // At most a year, checked at start.
+    let every = TimeDelta::seconds(every_seconds.min(MAX_RECHECK_SECONDS) as i64);
+    let look = Duration::from_secs(every_seconds.min(60));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(look).await;
+            let now = clock.now();
+            match crate::auth::sso_recheck::pass(&store, &sso.oidc, every, email_enabled, now).await
+            {
+                Ok(report) if report == Default::default() => {}
+                Ok(report) => tracing::info!(?report, "SSO re-check pass"),
+                Err(error) => tracing::warn!(%error, "SSO re-check pass stopped"),
+            }
+        }
+    });
 }
 
 async fn session_key(settings: &Settings, store: &Store) -> Result<Key, StartError> {

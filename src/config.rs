@@ -147,6 +147,11 @@ pub struct Settings {
     #[arg(long, env = "OIDC_ONLY", default_value = "false", action = ArgAction::Set,
           global = true)]
     pub oidc_only: bool,
+
+    /// Seconds between re-checks of each SSO person at the provider (their refresh token); a
+    /// person the provider revoked is deactivated. 0: no re-check.
+    #[arg(long, env = "OIDC_RECHECK", default_value_t = 3600, global = true)]
+    pub oidc_recheck: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -183,6 +188,7 @@ impl Settings {
             oidc_role_claim: "groups".into(),
             oidc_role_map: String::new(),
             oidc_only: false,
+            oidc_recheck: 3600,
         }
     }
 }

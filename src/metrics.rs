@@ -73,6 +73,9 @@ pub struct Metrics {
     pub notice_passes_failed: IntCounter,
     pub emails_sent: IntCounter,
     pub emails_failed: IntCounter,
+    pub sso_checks: IntCounter,
+    pub sso_revoked: IntCounter,
+    pub sso_check_failures: IntCounter,
     pool_connections: IntGaugeVec,
     pool_waiting: IntGaugeVec,
     pool_max: IntGaugeVec,
@@ -160,6 +163,21 @@ impl Metrics {
                 &registry,
                 "tokens_deleted_total",
                 "Tokens deleted (by a person, the API, or a leak report).",
+            ),
+            sso_checks: counter(
+                &registry,
+                "sso_rechecks_total",
+                "SSO people the re-check asked the provider about.",
+            ),
+            sso_revoked: counter(
+                &registry,
+                "sso_revocations_total",
+                "SSO people deactivated because the provider no longer vouches for them.",
+            ),
+            sso_check_failures: counter(
+                &registry,
+                "sso_recheck_failures_total",
+                "Re-checks the provider could not answer (retried at the next interval).",
             ),
             notice_passes: counter(
                 &registry,

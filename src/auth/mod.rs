@@ -8,7 +8,9 @@ pub mod csrf;
 pub mod oidc;
 pub mod password;
 pub mod scanning;
+pub mod sealed;
 pub mod session;
 pub mod sign_in;
+pub mod sso_recheck;
 
 pub use client::{TrustedProxies, client_addr, client_ip};

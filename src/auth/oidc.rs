@@ -1,25 +1,35 @@
 //! Signing in through the company's OpenID Connect provider: the authorization code flow with
 //! PKCE (S256), `state` and `nonce`, by the `openidconnect` crate. Discovery happens on first
 //! use (and again after a failure), so a provider that is down does not stop the server. The
-//! ID token's signature, issuer, audience, expiry and nonce are verified by the crate.
+//! ID token's signature, issuer, audience, expiry and nonce are verified by the crate. The
+//! provider's refresh token is kept sealed (`Sealer`) and used by the re-check to ask whether the
+//! person still stands (`Oidc::recheck`).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreGenderClaim,
+    CoreProviderMetadata,
 };
 use openidconnect::{
-    AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, UserInfoClaims, reqwest,
+    AccessToken, AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    SubjectIdentifier, TokenResponse, UserInfoClaims, UserInfoError, reqwest,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use super::sealed::Sealer;
+use crate::domain::Role;
 use crate::domain::sso::{RoleMap, SsoPerson};
+
+/// What the key that seals the provider's refresh tokens is derived from the session key for.
+pub const REFRESH_SEAL: &str = "sso refresh token";
 
 /// The provider's settings, checked at start.
 pub struct OidcSettings {
@@ -65,14 +75,49 @@ struct AnyClaims {
 
 impl AdditionalClaims for AnyClaims {}
 
+/// A finished sign-in: the person, and the provider's refresh token, sealed, when it gave one.
+pub struct Finished {
+    pub person: SsoPerson,
+    pub sealed_refresh: Option<String>,
+}
+
+/// What the provider says of a person at a re-check.
+#[derive(Debug)]
+pub enum Standing {
+    /// The grant is gone (`invalid_grant`) or user-info refuses the person: they are no longer
+    /// someone the provider vouches for.
+    Revoked(&'static str),
+    /// Still vouched for. `role` is what their groups map to now, when the provider said; the
+    /// refresh token is the new one when the provider rotated it (sealed).
+    Current {
+        role: Option<Role>,
+        sealed_refresh: Option<String>,
+    },
+    /// The stored token does not open (the session key changed since): nothing can be asked
+    /// until the person signs in again.
+    Unreadable,
+}
+
+/// The client as discovery leaves it: authorization endpoint set, token and user-info endpoints
+/// where the provider has them.
+type ConfiguredClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
 pub struct Oidc {
     settings: OidcSettings,
     http: reqwest::Client,
     metadata: OnceCell<CoreProviderMetadata>,
+    sealer: Sealer,
 }
 
 impl Oidc {
-    pub fn new(settings: OidcSettings) -> Result<Self, String> {
+    pub fn new(settings: OidcSettings, sealer: Sealer) -> Result<Self, String> {
         IssuerUrl::new(settings.issuer.clone())
             .map_err(|e| format!("OIDC_ISSUER `{}` is not a URL: {e}", settings.issuer))?;
         RedirectUrl::new(settings.redirect.clone())
@@ -87,7 +132,13 @@ impl Oidc {
             settings,
             http,
             metadata: OnceCell::new(),
+            sealer,
         })
+    }
+
+    /// A refresh token belongs to one person of one provider: sealed for them alone.
+    fn bound_to(&self, subject: &str) -> String {
+        format!("{}\n{subject}", self.settings.issuer)
     }
 
     pub fn issuer(&self) -> &str {
@@ -106,19 +157,7 @@ impl Oidc {
             .await
     }
 
-    async fn client(
-        &self,
-    ) -> Result<
-        CoreClient<
-            EndpointSet,
-            EndpointNotSet,
-            EndpointNotSet,
-            EndpointNotSet,
-            EndpointMaybeSet,
-            EndpointMaybeSet,
-        >,
-        OidcError,
-    > {
+    async fn client(&self) -> Result<ConfiguredClient, OidcError> {
         let metadata = self.metadata().await?.clone();
         let redirect = RedirectUrl::new(self.settings.redirect.clone())
             .map_err(|e| OidcError::Unavailable(e.to_string()))?;
@@ -149,11 +188,16 @@ impl Oidc {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
-        // Only scopes the provider lists: some (Google) refuse an unknown one.
-        for scope in ["email", "profile", "groups"] {
+        // Only scopes the provider lists: some (Google) refuse an unknown one. `offline_access`
+        // asks for the refresh token the re-check uses.
+        for scope in ["email", "profile", "groups", "offline_access"] {
             if supported.iter().any(|s| s == scope) {
                 request = request.add_scope(Scope::new(scope.to_owned()));
             }
+        }
+        // Google lists no `offline_access` and gives a refresh token for this parameter instead.
+        if self.settings.issuer == "https://accounts.google.com" {
+            request = request.add_extra_param("access_type", "offline");
         }
         let (url, state, nonce) = request.url();
         Ok((
@@ -167,26 +211,33 @@ impl Oidc {
     }
 
     /// The person the provider vouches for, after the code was exchanged and the ID token
-    /// verified against `pending`'s nonce.
-    pub async fn finish(&self, code: &str, pending: &Pending) -> Result<SsoPerson, OidcError> {
+    /// verified against `pending`'s nonce, and its expiry against the app's clock `now`.
+    pub async fn finish(
+        &self,
+        code: &str,
+        pending: &Pending,
+        now: NaiveDateTime,
+    ) -> Result<Finished, OidcError> {
         let client = self.client().await?;
         let exchange = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::Unavailable(format!("no token endpoint: {e}")))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()));
-        let tokens = exchange.request_async(&self.http).await.map_err(|e| {
-            use openidconnect::RequestTokenError;
-            match &e {
+        let tokens = exchange
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match &e {
                 RequestTokenError::ServerResponse(answer) => {
                     OidcError::Refused(answer.error().to_string())
                 }
                 _ => OidcError::Unavailable(format!("token endpoint: {}", chain(&e))),
-            }
-        })?;
+            })?;
         let id_token = tokens
             .id_token()
             .ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
-        let verifier = client.id_token_verifier();
+        let verifier = client
+            .id_token_verifier()
+            .set_time_fn(move || now.and_utc());
         let nonce = Nonce::new(pending.nonce.clone());
         let claims = id_token
             .claims(&verifier, &nonce)
@@ -195,26 +246,139 @@ impl Oidc {
         // itself, else from the user-info endpoint.
         let mut role_claim = jwt_claim(&id_token.to_string(), &self.settings.role_claim);
         if role_claim.is_none()
-            && let Ok(request) = client.user_info(tokens.access_token().clone(), None)
-            && let Ok(info) = request
-                .request_async::<AnyClaims, _, CoreGenderClaim>(&self.http)
+            && let Ok(Some(info)) = self
+                .user_info(&client, tokens.access_token(), claims.subject())
                 .await
         {
-            let info: UserInfoClaims<AnyClaims, CoreGenderClaim> = info;
-            role_claim = info
-                .additional_claims()
-                .claims
-                .get(&self.settings.role_claim)
-                .cloned();
+            role_claim = info.get(&self.settings.role_claim).cloned();
         }
-        Ok(SsoPerson::from_claims(
+        let person = SsoPerson::from_claims(
             claims.subject().as_str(),
             claims.email().map(|e| e.as_str()),
             claims.name().and_then(|n| n.get(None)).map(|n| n.as_str()),
             claims.preferred_username().map(|u| u.as_str()),
             self.settings.role_map.role_for(role_claim.as_ref()),
-        ))
+        );
+        let sealed_refresh = tokens.refresh_token().map(|refresh| {
+            self.sealer
+                .seal(refresh.secret(), &self.bound_to(&person.subject))
+        });
+        Ok(Finished {
+            person,
+            sealed_refresh,
+        })
     }
+
+    /// Asks the provider whether `subject` still stands, with their sealed refresh token: a
+    /// refresh grant, then user-info with the fresh access token. Only the provider's own "no"
+    /// (`invalid_grant`, or user-info answering 401/403) is `Revoked`; a provider that is down
+    /// or refuses us (a wrong client secret) is an error, and nobody is deactivated for it.
+    pub async fn recheck(
+        &self,
+        subject: &str,
+        sealed: &str,
+        now: NaiveDateTime,
+    ) -> Result<Standing, OidcError> {
+        let Some(refresh) = self.sealer.open(sealed, &self.bound_to(subject)) else {
+            return Ok(Standing::Unreadable);
+        };
+        let client = self.client().await?;
+        let refresh = RefreshToken::new(refresh.expose_secret().to_owned());
+        let request = client
+            .exchange_refresh_token(&refresh)
+            .map_err(|e| OidcError::Unavailable(format!("no token endpoint: {e}")))?;
+        let tokens = match request.request_async(&self.http).await {
+            Ok(tokens) => tokens,
+            Err(RequestTokenError::ServerResponse(answer))
+                if *answer.error() == CoreErrorResponseType::InvalidGrant =>
+            {
+                return Ok(Standing::Revoked(
+                    "the provider no longer honours their grant (invalid_grant)",
+                ));
+            }
+            Err(RequestTokenError::ServerResponse(answer)) => {
+                return Err(OidcError::Refused(answer.error().to_string()));
+            }
+            Err(e) => {
+                return Err(OidcError::Unavailable(format!(
+                    "token endpoint: {}",
+                    chain(&e)
+                )));
+            }
+        };
+        let subject = SubjectIdentifier::new(subject.to_owned());
+        let info = match self
+            .user_info(&client, tokens.access_token(), &subject)
+            .await
+        {
+            Ok(info) => info,
+            Err(UserInfoRefusal::Refused) => {
+                return Ok(Standing::Revoked("the provider's user-info refuses them"));
+            }
+            Err(UserInfoRefusal::Failed(why)) => return Err(OidcError::Unavailable(why)),
+        };
+        // The groups as the provider says them now: in a refreshed ID token (Entra and Okta put
+        // them there), else in user-info. Said nowhere, the role is left as it is.
+        let from_id_token = tokens.id_token().and_then(|id_token| {
+            let verifier = client
+                .id_token_verifier()
+                .set_time_fn(move || now.and_utc());
+            // A refreshed ID token carries no nonce of ours (OpenID Connect Core 12.2).
+            let claims = id_token
+                .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+                .ok()?;
+            (claims.subject() == &subject)
+                .then(|| jwt_claim(&id_token.to_string(), &self.settings.role_claim))
+                .flatten()
+        });
+        let role_claim = from_id_token
+            .or_else(|| info.and_then(|info| info.get(&self.settings.role_claim).cloned()));
+        let role = role_claim.map(|claim| self.settings.role_map.role_for(Some(&claim)));
+        let sealed_refresh = tokens
+            .refresh_token()
+            .filter(|rotated| rotated.secret() != refresh.secret())
+            .map(|rotated| {
+                self.sealer
+                    .seal(rotated.secret(), &self.bound_to(subject.as_str()))
+            });
+        Ok(Standing::Current {
+            role,
+            sealed_refresh,
+        })
+    }
+
+    /// The user-info claims for `subject`, or `None` where the provider has no user-info
+    /// endpoint.
+    async fn user_info(
+        &self,
+        client: &ConfiguredClient,
+        access_token: &AccessToken,
+        subject: &SubjectIdentifier,
+    ) -> Result<Option<HashMap<String, Value>>, UserInfoRefusal> {
+        let Ok(request) = client.user_info(access_token.clone(), Some(subject.clone())) else {
+            return Ok(None);
+        };
+        match request
+            .request_async::<AnyClaims, _, CoreGenderClaim>(&self.http)
+            .await
+        {
+            Ok(info) => {
+                let info: UserInfoClaims<AnyClaims, CoreGenderClaim> = info;
+                Ok(Some(info.additional_claims().claims.clone()))
+            }
+            Err(UserInfoError::Response(status, _, _)) if status == 401 || status == 403 => {
+                Err(UserInfoRefusal::Refused)
+            }
+            Err(e) => Err(UserInfoRefusal::Failed(format!("user-info: {}", chain(&e)))),
+        }
+    }
+}
+
+/// Why user-info gave no claims.
+enum UserInfoRefusal {
+    /// 401 or 403: the provider's "no".
+    Refused,
+    Failed(String),
 }
 
 /// One claim of a JWT's payload. Only for a token already verified.

@@ -45,7 +45,7 @@ pub(crate) fn record_by_provider(
     user: &crate::domain::User,
     kind: AuditKind,
     detail: &str,
-    ip: &str,
+    ip: Option<&str>,
     at: NaiveDateTime,
 ) -> StoreResult<()> {
     record(
@@ -55,7 +55,7 @@ pub(crate) fn record_by_provider(
             actor_id: None,
             kind,
             subject: user.id.as_str(),
-            ip: Some(ip),
+            ip,
             detail,
             at,
         },

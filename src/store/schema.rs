@@ -29,6 +29,8 @@ diesel::table! {
         removed_at -> Nullable<Timestamp>,
         sso_issuer -> Nullable<Text>,
         sso_subject -> Nullable<Text>,
+        sso_refresh -> Nullable<Text>,
+        sso_checked_at -> Nullable<Timestamp>,
     }
 }
 

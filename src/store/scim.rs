@@ -156,7 +156,7 @@ fn record(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let detail = format!("{detail}, by SCIM (token “{}”)", actor.token_name);
-    audit::record_by_provider(conn, user, kind, &detail, actor.ip, now)
+    audit::record_by_provider(conn, user, kind, &detail, Some(actor.ip), now)
 }
 
 fn document_text(new: &ScimUser) -> String {

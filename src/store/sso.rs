@@ -1,6 +1,7 @@
 //! People who sign in through the company's identity provider (product.md §11): found by the
 //! provider's issuer and `sub`, created in `OIDC_ACCOUNT` on their first sign-in, and brought up
-//! to date (e-mail, name, role) at every one.
+//! to date (e-mail, name, role) at every one. The re-check's side: who is due, claiming a person
+//! so that one instance checks them, and what the provider's answer changes.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -8,11 +9,12 @@ use diesel::prelude::*;
 use super::audit;
 use super::schema::users;
 use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
-use super::{AnyConnection, StoreResult, accounts, locked_transaction};
+use super::{AnyConnection, StoreResult, accounts, locked_transaction, notices};
 use crate::domain::audit::AuditKind;
+use crate::domain::notice::NoticeKind;
 use crate::domain::sso::SsoPerson;
 use crate::domain::users::{StandingChange, UserKind, keeps_an_administrator};
-use crate::domain::{AccountName, User, UserId};
+use crate::domain::{AccountName, Role, User, UserId};
 
 /// What an SSO sign-in came to.
 pub enum SsoSignIn {
@@ -26,24 +28,50 @@ fn record(
     user: &User,
     kind: AuditKind,
     detail: &str,
-    ip: &str,
+    ip: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     audit::record_by_provider(conn, user, kind, &format!("{detail}, by SSO"), ip, now)
 }
 
+/// The role the provider's groups give `user` now, unless that would leave the account without
+/// an active administrator. Run under the account's `account-admins` lock.
+fn follow_role(
+    conn: &mut AnyConnection,
+    user: &mut User,
+    role: Role,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    if user.role == role {
+        return Ok(());
+    }
+    let change = StandingChange::Role(role);
+    let admins = active_admins(conn, &user.account_id)?;
+    if keeps_an_administrator(user, change, admins).is_ok() {
+        user_store::apply_standing(conn, &user.id, change)?;
+        let (kind, detail) = change.audit_entry(user);
+        record(conn, user, kind, &detail, ip, now)?;
+        user.role = role;
+    }
+    Ok(())
+}
+
 /// Signs `person` in from `issuer`: the person found by (issuer, sub), or a new one in
 /// `account`. Their e-mail, name and role follow the provider at every sign-in; a demotion
 /// narrows their tokens at once (effective role), and the account's last administrator keeps
-/// the role.
+/// the role. A refresh token the provider gave (sealed) is kept for the re-check, and the
+/// sign-in counts as a check.
 pub fn sign_in(
     conn: &mut AnyConnection,
     account: &AccountName,
     issuer: &str,
     person: &SsoPerson,
+    sealed_refresh: Option<&str>,
     ip: &str,
     now: NaiveDateTime,
 ) -> StoreResult<SsoSignIn> {
+    let ip = Some(ip);
     let account_row =
         locked_transaction(conn, &format!("accounts:{}", account.as_str()), |conn| {
             accounts::find_or_create_account(conn, account, now)
@@ -70,6 +98,7 @@ pub fn sign_in(
                 Some(id) => UserId::from_trusted(id),
                 None => {
                     let id = create(conn, &account_row.id, issuer, person, now)?;
+                    keep_refresh(conn, &id, sealed_refresh, now)?;
                     let user = user_store::find_user_by_id(conn, &id)?.ok_or_else(|| {
                         super::StoreError::Corrupt("the new SSO person is gone".into())
                     })?;
@@ -90,21 +119,13 @@ pub fn sign_in(
                     users::email.eq(person.email.as_ref().map(|e| e.as_str())),
                 ))
                 .execute(conn)?;
+            keep_refresh(conn, &id, sealed_refresh, now)?;
             let mut user = User {
                 display_name: person.display_name.as_str().to_owned(),
                 email: person.email.as_ref().map(|e| e.as_str().to_owned()),
                 ..user
             };
-            if user.role != person.role {
-                let change = StandingChange::Role(person.role);
-                let admins = active_admins(conn, &user.account_id)?;
-                if keeps_an_administrator(&user, change, admins).is_ok() {
-                    user_store::apply_standing(conn, &id, change)?;
-                    let (kind, detail) = change.audit_entry(&user);
-                    record(conn, &user, kind, &detail, ip, now)?;
-                    user.role = person.role;
-                }
-            }
+            follow_role(conn, &mut user, person.role, ip, now)?;
             Ok(SsoSignIn::SignedIn(user))
         },
     )
@@ -175,4 +196,205 @@ fn create(
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// A sign-in is a check: the person is next due one interval from now. A sign-in that brought
+/// no refresh token keeps the one stored (still the provider's latest grant, for all we know).
+fn keep_refresh(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    sealed_refresh: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let row = users::table.filter(users::id.eq(id.as_str()));
+    match sealed_refresh {
+        Some(sealed) => diesel::update(row)
+            .set((users::sso_refresh.eq(sealed), users::sso_checked_at.eq(now)))
+            .execute(conn)?,
+        None => diesel::update(row)
+            .set(users::sso_checked_at.eq(now))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// A person the re-check should ask the provider about.
+pub struct DueCheck {
+    pub id: UserId,
+    pub subject: String,
+    pub sealed_refresh: String,
+}
+
+/// The active SSO people of `issuer` with a stored refresh token, last checked at or before
+/// `cutoff` (or never), oldest check first.
+pub fn due_for_recheck(
+    conn: &mut AnyConnection,
+    issuer: &str,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> StoreResult<Vec<DueCheck>> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = users::table
+        .filter(users::sso_issuer.eq(issuer))
+        .filter(users::sso_refresh.is_not_null())
+        .filter(users::active.eq(true))
+        .filter(users::kind.eq(UserKind::Person.as_str()))
+        .filter(
+            users::sso_checked_at
+                .is_null()
+                .or(users::sso_checked_at.le(cutoff)),
+        )
+        .order(users::sso_checked_at.asc())
+        .limit(limit)
+        .select((users::id, users::sso_subject, users::sso_refresh))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, subject, sealed)| {
+            Some(DueCheck {
+                id: UserId::from_trusted(id),
+                subject: subject?,
+                sealed_refresh: sealed?,
+            })
+        })
+        .collect())
+}
+
+/// Claims `id`'s check for this instance: true for exactly one of the instances that try while
+/// the person is due, because the update is conditional on their being due still.
+pub fn claim_recheck(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    cutoff: NaiveDateTime,
+    now: NaiveDateTime,
+) -> StoreResult<bool> {
+    let claimed = diesel::update(
+        users::table.filter(users::id.eq(id.as_str())).filter(
+            users::sso_checked_at
+                .is_null()
+                .or(users::sso_checked_at.le(cutoff)),
+        ),
+    )
+    .set(users::sso_checked_at.eq(now))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// The provider still vouches for `id`: their role follows the groups it gave, when it gave
+/// them, and a rotated refresh token replaces the stored one.
+pub fn recheck_current(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    role: Option<Role>,
+    sealed_refresh: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    if let Some(sealed) = sealed_refresh {
+        diesel::update(users::table.filter(users::id.eq(id.as_str())))
+            .set(users::sso_refresh.eq(sealed))
+            .execute(conn)?;
+    }
+    let Some(role) = role else {
+        return Ok(());
+    };
+    let Some(user) = user_store::find_user_by_id(conn, id)? else {
+        return Ok(());
+    };
+    if user.role == role || !user.active {
+        return Ok(());
+    }
+    locked_transaction(
+        conn,
+        &format!("account-admins:{}", user.account_id),
+        |conn| {
+            let Some(mut user) = user_store::find_user_by_id(conn, id)? else {
+                return Ok(());
+            };
+            follow_role(conn, &mut user, role, None, now)
+        },
+    )
+}
+
+/// What a revocation came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// Deactivated: sessions ended, tokens answer 401, administrators told.
+    Deactivated,
+    /// The account's last active administrator stays, so someone can still act in the browser;
+    /// the stored grant is dropped, so they are not asked about again until they sign in.
+    LastAdministrator,
+    /// Already deactivated, or gone.
+    Nothing,
+}
+
+/// The provider no longer vouches for `id`: deactivated (§1) with their stored grant dropped,
+/// audited as done by SSO, and the account's administrators get a notice, in one transaction.
+pub fn recheck_revoked(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    email_enabled: bool,
+    now: NaiveDateTime,
+) -> StoreResult<Revoked> {
+    let Some(user) = user_store::find_user_by_id(conn, id)? else {
+        return Ok(Revoked::Nothing);
+    };
+    locked_transaction(
+        conn,
+        &format!("account-admins:{}", user.account_id),
+        |conn| {
+            let Some(user) = user_store::find_user_by_id(conn, id)? else {
+                return Ok(Revoked::Nothing);
+            };
+            diesel::update(users::table.filter(users::id.eq(id.as_str())))
+                .set(users::sso_refresh.eq(None::<String>))
+                .execute(conn)?;
+            if !user.active || user.kind != UserKind::Person {
+                return Ok(Revoked::Nothing);
+            }
+            let change = StandingChange::Deactivate;
+            let admins = active_admins(conn, &user.account_id)?;
+            if keeps_an_administrator(&user, change, admins).is_err() {
+                return Ok(Revoked::LastAdministrator);
+            }
+            user_store::apply_standing(conn, id, change)?;
+            let (kind, detail) = change.audit_entry(&user);
+            record(conn, &user, kind, &detail, None, now)?;
+            let notice = NoticeKind::PersonDeactivated { by: "SSO".into() };
+            notices::claim_person_notice(conn, &user.account_id, id, &notice, email_enabled, now)?;
+            Ok(Revoked::Deactivated)
+        },
+    )
+}
+
+/// The stored grant cannot be opened (the session key changed): dropped, so the person is not
+/// asked about until their next sign-in brings a new one.
+pub fn forget_refresh(conn: &mut AnyConnection, id: &UserId) -> StoreResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id.as_str())))
+        .set(users::sso_refresh.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How a person stands with the provider, for their page: `None` for someone who does not sign
+/// in through it.
+pub struct SsoLink {
+    pub rechecked: bool,
+    pub checked_at: Option<NaiveDateTime>,
+}
+
+pub fn link_of(conn: &mut AnyConnection, id: &UserId) -> StoreResult<Option<SsoLink>> {
+    let row: Option<(Option<String>, bool, Option<NaiveDateTime>)> = users::table
+        .filter(users::id.eq(id.as_str()))
+        .select((
+            users::sso_subject,
+            users::sso_refresh.is_not_null(),
+            users::sso_checked_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(subject, rechecked, checked_at)| {
+        subject.map(|_| SsoLink {
+            rechecked,
+            checked_at,
+        })
+    }))
 }

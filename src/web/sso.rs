@@ -100,16 +100,20 @@ pub async fn callback(
         .code
         .filter(|c| !c.is_empty())
         .ok_or_else(|| failed(StatusCode::BAD_REQUEST, "The provider sent no code."))?;
-    let person = sso
+    let now = state.now();
+    let finished = sso
         .oidc
-        .finish(&code, &pending)
+        .finish(&code, &pending, now)
         .await
         .map_err(provider_failed)?;
     let (account, issuer) = (sso.account.clone(), sso.oidc.issuer().to_owned());
-    let (ip, now) = (client_ip(&req), state.now());
+    let ip = client_ip(&req);
     let outcome = state
         .store
-        .run(move |conn| sso::sign_in(conn, &account, &issuer, &person, &ip, now))
+        .run(move |conn| {
+            let refresh = finished.sealed_refresh.as_deref();
+            sso::sign_in(conn, &account, &issuer, &finished.person, refresh, &ip, now)
+        })
         .await?;
     match outcome {
         SsoSignIn::SignedIn(user) => {

@@ -21,6 +21,7 @@ use crate::domain::status::{TokenStatus, retiring_at};
 use crate::domain::tokens::Refusal;
 use crate::domain::tokens::Visibility;
 use crate::state::AppState;
+use crate::store::sso;
 use crate::store::tokens::{self, StoryShown, TokenStory};
 
 /// Addresses and audit events the page shows at most.
@@ -78,11 +79,17 @@ pub async fn show_token(
         addresses: ADDRESSES_SHOWN,
         events: EVENTS_SHOWN,
     };
-    let story = state
+    let (story, issuer_sso) = state
         .store
-        .run(move |conn| tokens::find_story(conn, &visibility, &id, &shown))
-        .await?
-        .ok_or(WebError::NotFound)?;
+        .run(move |conn| {
+            let Some(story) = tokens::find_story(conn, &visibility, &id, &shown)? else {
+                return Ok((None, false));
+            };
+            let sso = sso::link_of(conn, &story.token.issuer_id)?.is_some();
+            Ok((Some(story), sso))
+        })
+        .await?;
+    let story = story.ok_or(WebError::NotFound)?;
     let TokenStory {
         token,
         counts,
@@ -154,7 +161,10 @@ pub async fn show_token(
                 link(old, note)
             })
             .collect(),
-        token: TokenView::new(&token, now),
+        token: TokenView {
+            issuer_sso,
+            ..TokenView::new(&token, now)
+        },
     };
     forms::ok(&page)
 }

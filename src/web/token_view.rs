@@ -17,6 +17,8 @@ pub struct TokenView {
     /// "Full access", or the scopes ("billing:read, tokens:write").
     pub access: String,
     pub issuer_name: String,
+    /// The issuer signs in through the identity provider (shown on the token's own page).
+    pub issuer_sso: bool,
     pub created: String,
     pub created_title: String,
     pub last_used: String,
@@ -47,6 +49,7 @@ impl TokenView {
             role_label: token.role.label(),
             access: token.access.summary(),
             issuer_name: token.issuer_name.clone(),
+            issuer_sso: false,
             created: date(token.created_at),
             created_title: datetime(token.created_at),
             last_used: token

@@ -19,7 +19,7 @@ use crate::domain::tokens::{TOKENS_PER_PAGE, TokenFilter, Visibility};
 use crate::domain::users::{StandingChange, UserKind};
 use crate::domain::{Role, User, UserId};
 use crate::state::AppState;
-use crate::store::{tokens, users};
+use crate::store::{sso, tokens, users};
 
 #[derive(Template)]
 #[template(path = "users/detail.html")]
@@ -34,6 +34,8 @@ struct UserPage {
     is_you: bool,
     /// A service account: no e-mail, never signs in, and its tokens are made here.
     service: bool,
+    /// How they sign in through the identity provider, for someone who does.
+    sso: Option<String>,
     roles: Vec<Choice>,
     /// Set only on the first view after the user was added with a generated password.
     generated_password: Option<String>,
@@ -57,10 +59,24 @@ async fn render_user(
         issuer: Some(target.id.clone()),
         ..TokenFilter::default()
     };
-    let listing = state
+    let target_id = target.id.clone();
+    let (listing, sso_link) = state
         .store
-        .run(move |conn| tokens::list_tokens(conn, &visibility, &filter, 1, TOKENS_PER_PAGE, now))
+        .run(move |conn| {
+            let listing = tokens::list_tokens(conn, &visibility, &filter, 1, TOKENS_PER_PAGE, now)?;
+            Ok((listing, sso::link_of(conn, &target_id)?))
+        })
         .await?;
+    let sso = sso_link.map(|link| match (link.rechecked, link.checked_at) {
+        (true, Some(at)) => format!(
+            "Through the identity provider (SSO). It last vouched for them {}, and is asked \
+             again regularly.",
+            super::dates::datetime(at)
+        ),
+        _ => "Through the identity provider (SSO). It gave no refresh token, so it is asked \
+              about them only when they sign in."
+            .to_owned(),
+    });
     let generated_password = session::take_password_reveal(&current.session, &target.id)
         .map(|secret| secret.expose_secret().to_owned());
     let layout = layout::signed_in_page(state, current, &target.display_name)
@@ -73,6 +89,7 @@ async fn render_user(
             id: target.id.to_string(),
             is_you: target.id == current.user.id,
             service: target.kind == UserKind::Service,
+            sso,
             username: target.username,
             display_name: target.display_name,
             email: target.email.unwrap_or_default(),

@@ -147,13 +147,14 @@ pub struct App {
 }
 
 impl App {
-    /// `None` when Postgres is asked for but not configured (a failure in CI).
-    async fn start(db: Db) -> Option<App> {
+    /// `None` when Postgres is asked for but not configured (a failure in CI). `configure`
+    /// changes the settings (single sign-on).
+    async fn start(db: Db, configure: impl FnOnce(&mut Settings)) -> Option<App> {
         let (database_url, test_db) = match db {
             Db::Sqlite => TestDatabase::sqlite(),
             Db::Postgres => TestDatabase::postgres()?,
         };
-        let settings = Settings {
+        let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
             pool_size: 4,
@@ -162,6 +163,7 @@ impl App {
             activity_flush_ms: 50,
             ..Settings::for_database(&database_url)
         };
+        configure(&mut settings);
         let app = Application::build(settings).await.expect("app starts");
         let address = format!("http://{}", app.address());
         tokio::spawn(app.run_until_stopped());
@@ -310,8 +312,17 @@ impl E2e {
     }
 
     pub async fn start_on(db: Db, javascript: bool) -> Option<E2e> {
+        Self::start_with(db, javascript, |_| {}).await
+    }
+
+    /// `start_on` with the settings changed by `configure`.
+    pub async fn start_with(
+        db: Db,
+        javascript: bool,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Option<E2e> {
         let tools = tools()?;
-        let app = App::start(db).await?;
+        let app = App::start(db, configure).await?;
         let profile = tempfile::tempdir().expect("temp dir");
         let driver = Driver::start(&tools.chromedriver, &profile.path().join("driver.log")).await;
         let browser = Browser::open(tools, &driver, &profile, &app.address, javascript).await;

@@ -12,6 +12,8 @@
 
 #[path = "../common/database.rs"]
 mod database;
+#[path = "../common/oidc.rs"]
+mod oidc;
 #[macro_use]
 mod harness;
 
@@ -25,4 +27,5 @@ mod no_js;
 mod pages;
 mod roles;
 mod scopes;
+mod sso;
 mod story;

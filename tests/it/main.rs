@@ -5,6 +5,8 @@
 mod database;
 #[path = "../common/nginx.rs"]
 mod nginx;
+#[path = "../common/oidc.rs"]
+mod oidc;
 #[path = "../common/smtp.rs"]
 mod smtp;
 #[macro_use]

@@ -2,7 +2,8 @@
 //
 //   node provider.mjs PORT REDIRECT_URI [MORE_REDIRECT_URIS...]
 //
-// PORT may be 0 (an ephemeral port is chosen; the "listening on" line tells which).
+// PORT may be 0 (an ephemeral port is chosen; the "listening on" line tells which). After it,
+// stdout has a line "refreshed ACCOUNT" for each refresh grant honoured.
 // Env:
 //   USERS_FILE        users JSON (default: users.json next to this script); re-read on every lookup
 //   CLIENT_ID         default "personal-tokens"
@@ -213,6 +214,13 @@ server.listen(Number(portArg), '127.0.0.1', () => {
         + `${err.error_detail ? ` (${err.error_detail})` : ''}`);
     });
   }
+
+  // One line per refresh grant honoured, so a test can count how often the app asked.
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
+    const account = ctx.oidc.account?.accountId || ctx.oidc.entities?.RefreshToken?.accountId || '';
+    console.log(`refreshed ${account}`);
+  });
 
   console.log(`listening on ${issuer}`);
 });

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN sso_checked_at;
+ALTER TABLE users DROP COLUMN sso_refresh;
