@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::password;
-use crate::domain::sign_in::{self as rules, Attempt};
+use crate::domain::sign_in::{self as rules, Attempt, Passwords};
 use crate::domain::{User, Username};
 use crate::store::audit::{self, AuditEvent};
 use crate::store::{Store, StoreError, users};
@@ -26,6 +26,7 @@ pub async fn attempt(
     username: Username,
     password: SecretString,
     ip: String,
+    passwords: Passwords,
     now: NaiveDateTime,
 ) -> Result<SignIn, StoreError> {
     let found = {
@@ -50,7 +51,7 @@ pub async fn attempt(
         (found, verified)
     })
     .await?;
-    let attempt = Attempt::decide(found.map(|f| f.user), verified);
+    let attempt = Attempt::decide(found.map(|f| f.user), verified, passwords);
     let recorded = attempt.clone();
     store
         .run(move |conn| {
@@ -62,7 +63,7 @@ pub async fn attempt(
                     kind: recorded.kind(),
                     subject: username.as_str(),
                     ip: Some(&ip),
-                    detail: "",
+                    detail: recorded.detail(),
                     at: now,
                 },
             )

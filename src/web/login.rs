@@ -15,12 +15,16 @@ use secrecy::SecretString;
 use crate::auth::client_ip;
 use crate::auth::session;
 use crate::auth::sign_in::{self, SignIn};
-use crate::domain::{Role, Username};
+use crate::domain::Username;
+use crate::domain::sign_in::Passwords;
 use crate::state::AppState;
 use crate::store::sessions;
 
 const INVALID: &str = "Invalid username or password.";
-const SSO_ONLY: &str = "Password sign-in is off here: use “Sign in with SSO”.";
+/// With `OIDC_ONLY`, every refused password gets this, whatever the reason: a right password
+/// of someone who must use SSO is not told apart from a wrong one.
+const INVALID_SSO_ONLY: &str = "Invalid username or password. Password sign-in here is for \
+                                administrators only: everyone else, use “Sign in with SSO”.";
 const THROTTLED: &str = "Too many failed sign-in attempts. Wait 15 minutes and try again.";
 
 #[derive(Deserialize, Default)]
@@ -90,26 +94,27 @@ pub async fn sign_in(
         );
     };
     let password = SecretString::from(form.password);
+    let sso_only = state.sso.as_ref().is_some_and(|sso| sso.only);
+    let passwords = if sso_only {
+        Passwords::AdministratorsOnly
+    } else {
+        Passwords::Everyone
+    };
     let attempt = sign_in::attempt(
         &state.store,
         username,
         password,
         client_ip(&req),
+        passwords,
         state.now(),
     );
     let status = match attempt.await? {
-        // With OIDC_ONLY, a password is the way back in for administrators only, for when the
-        // provider is down; everyone else signs in through the provider.
-        SignIn::SignedIn(user)
-            if state.sso.as_ref().is_some_and(|sso| sso.only) && user.role != Role::Admin =>
-        {
-            (StatusCode::FORBIDDEN, SSO_ONLY)
-        }
         SignIn::SignedIn(user) => {
             begin_session(&state, &session, &user).await?;
             return Ok(see_other("/tokens"));
         }
         SignIn::Throttled => (StatusCode::TOO_MANY_REQUESTS, THROTTLED),
+        SignIn::Refused if sso_only => (StatusCode::UNAUTHORIZED, INVALID_SSO_ONLY),
         SignIn::Refused => (StatusCode::UNAUTHORIZED, INVALID),
     };
     login_page(&state, &session, status.0, form.username, Some(status.1))

@@ -437,13 +437,28 @@ sso_tests! {
         app.setup_admin().await;
         app.logout().await;
         let erin = app.with_user("Acme", "erin", "Erin Engineer", "engineer").await;
+        // Her right password and a wrong one get the same answer: neither confirms a password.
         let refused = app.new_browser().login(&erin.username, &erin.password).await;
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-        assert!(refused.text().await.unwrap().contains("use “Sign in with SSO”"));
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        let refused = refused.text().await.unwrap();
+        assert!(refused.contains("use “Sign in with SSO”"), "{refused}");
+        let wrong = app.new_browser().login(&erin.username, "not her password").await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            select_text(&wrong.text().await.unwrap(), "[role=alert]"),
+            select_text(&refused, "[role=alert]")
+        );
         let admin = app.new_browser().login("admin", ADMIN_PASSWORD).await;
         assert_eq!(location(&admin), "/tokens", "the way back in when the provider is down");
         let bob = browser();
         assert_eq!(sign_in_as(&app, &bob, "bob").await.headers()["location"], "/tokens");
+        app.login("admin", ADMIN_PASSWORD).await;
+        let audit = app.get_html("/audit").await;
+        assert!(audit.contains("right password, but password sign-in is for administrators only"), "{audit}");
+        let rows = select_all(&audit, "tbody tr", None);
+        let erins: Vec<&str> = rows.iter().map(|(text, _)| text.as_str()).filter(|row| row.contains("erin")).collect();
+        assert!(erins.iter().any(|row| row.contains("Failed sign-in")), "{erins:?}");
+        assert!(!erins.iter().any(|row| row.contains("Signed in")), "erin never signed in: {erins:?}");
         drop(provider);
     }
 }
