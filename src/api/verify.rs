@@ -44,13 +44,7 @@ fn identity_headers(caller: &Caller, response: &mut actix_web::HttpResponseBuild
         .insert_header(("X-Auth-Account", credential.issuer.account_name.as_str()))
         .insert_header(("X-Auth-Token-Id", credential.token_id.as_str()))
         .insert_header(("X-Auth-Role", caller.effective_role.as_str()))
-        .insert_header((
-            "X-Auth-Scopes",
-            credential
-                .access
-                .effective(caller.effective_role)
-                .scope_string(),
-        ));
+        .insert_header(("X-Auth-Scopes", caller.granted().scope_string()));
 }
 
 /// Forward auth: 200 with the caller's identity in headers when the token is good and holds
@@ -212,12 +206,7 @@ pub async fn introspect(
         .min();
     Ok(HttpResponse::Ok().json(Introspection {
         active: true,
-        scope: Some(
-            credential
-                .access
-                .effective(checked.effective_role)
-                .scope_string(),
-        ),
+        scope: Some(checked.granted().scope_string()),
         username: Some(issuer.username.clone()),
         sub: Some(issuer.id.to_string()),
         client_id: Some(credential.token_id.to_string()),

@@ -100,6 +100,21 @@ impl Caller {
             && self.credential.access.grants(needed, self.effective_role)
     }
 
+    /// What this call may do, as told to the services that verify through us (`X-Auth-Scopes`,
+    /// introspection's `scope`): the token's access within its effective role, and a service
+    /// account's tokens at most reading tokens, as `may` decides. `full` stays `full`: it means
+    /// whatever the role allows, and a service account's role never writes tokens.
+    pub fn granted(&self) -> Access {
+        let mut access = self.credential.access.effective(self.effective_role);
+        if self.credential.issuer.kind == super::users::UserKind::Service
+            && let Access::Scoped(scopes) = &mut access
+            && let Some(level) = scopes.get_mut(&super::scopes::Resource::TOKENS)
+        {
+            *level = (*level).min(super::scopes::Level::Read);
+        }
+        access
+    }
+
     /// Only administrators make and change a service account's tokens (product.md §11): a
     /// token of the service account itself never writes tokens, whatever its scopes.
     pub fn service_account_writing_tokens(&self, needed: &Scope) -> bool {
@@ -147,6 +162,26 @@ mod tests {
             .unwrap();
         assert_eq!(narrow.effective_role, Role::ReadOnly);
         assert!(!narrow.visibility().sees_whole_account());
+    }
+
+    #[test]
+    fn a_service_accounts_token_is_granted_reading_tokens_at_most() {
+        let now = crate::domain::time::now();
+        let mut scoped = credential(Role::Admin, Role::Admin);
+        scoped.access =
+            Access::parse_scopes(["tokens:write", "audit:read"].into_iter(), Role::Admin).unwrap();
+        assert_eq!(
+            scoped
+                .clone()
+                .authorize(now, None)
+                .unwrap()
+                .granted()
+                .scope_string(),
+            "audit:read tokens:write"
+        );
+        scoped.issuer.kind = crate::domain::users::UserKind::Service;
+        let service = scoped.authorize(now, None).unwrap();
+        assert_eq!(service.granted().scope_string(), "audit:read tokens:read");
     }
 
     #[test]

@@ -35,20 +35,28 @@ async fn add_service_account(app: &TestApp) -> String {
 
 /// Makes a token for the service account on `page` through its form, and reveals it.
 async fn service_token(app: &TestApp, page: &str, name: &str) -> String {
+    service_token_with(app, page, name, &[]).await
+}
+
+/// `service_token`, with the form's access fields (`access`, `scopes`) added.
+async fn service_token_with(
+    app: &TestApp,
+    page: &str,
+    name: &str,
+    access: &[(&str, &str)],
+) -> String {
     let id = page.trim_start_matches("/users/");
+    let mut fields = vec![
+        ("for", id),
+        ("name", name),
+        ("description", ""),
+        ("expires_in", "30"),
+        ("expires_at", ""),
+        ("role", "engineer"),
+    ];
+    fields.extend_from_slice(access);
     let response = app
-        .post_form(
-            &format!("/tokens/new?for={id}"),
-            "/tokens/new",
-            &[
-                ("for", id),
-                ("name", name),
-                ("description", ""),
-                ("expires_in", "30"),
-                ("expires_at", ""),
-                ("role", "engineer"),
-            ],
-        )
+        .post_form(&format!("/tokens/new?for={id}"), "/tokens/new", &fields)
         .await;
     assert_eq!(
         response.status(),
@@ -161,5 +169,16 @@ both_backends! {
         let deactivated = app.post_form(&page, &format!("/users/{id}/deactivate"), &[]).await;
         assert_eq!(deactivated.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.get(&format!("/tokens/new?for={id}")).await.status(), StatusCode::NOT_FOUND, "a deactivated one gets none");
+    }
+
+    async fn services_that_verify_through_us_are_told_a_service_account_reads_tokens_at_most(app) {
+        app.setup_admin().await;
+        let page = add_service_account(&app).await;
+        let scoped = service_token_with(&app, &page, "scoped", &[("access", "scoped"), ("scopes", "tokens:write")]).await;
+        let verified = app.client.get(app.url("/auth/verify")).bearer_auth(&scoped).send().await.unwrap();
+        assert_eq!(verified.status(), StatusCode::OK);
+        assert_eq!(header(&verified, "x-auth-scopes"), "tokens:read", "what the API lets it do");
+        let asked = app.client.get(app.url("/auth/verify?scope=tokens:write")).bearer_auth(&scoped).send().await.unwrap();
+        assert_eq!(asked.status(), StatusCode::FORBIDDEN);
     }
 }
