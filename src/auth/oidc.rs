@@ -145,6 +145,11 @@ impl Oidc {
         &self.settings.issuer
     }
 
+    /// Whether roles follow the provider's groups (`OIDC_ROLE_MAP` is set).
+    pub fn decides_roles(&self) -> bool {
+        self.settings.role_map.decides_roles()
+    }
+
     async fn metadata(&self) -> Result<&CoreProviderMetadata, OidcError> {
         self.metadata
             .get_or_try_init(|| async {
@@ -257,7 +262,7 @@ impl Oidc {
             claims.email().map(|e| e.as_str()),
             claims.name().and_then(|n| n.get(None)).map(|n| n.as_str()),
             claims.preferred_username().map(|u| u.as_str()),
-            self.settings.role_map.role_for(role_claim.as_ref()),
+            self.settings.role_map.role_from(role_claim.as_ref()),
         );
         let sealed_refresh = tokens.refresh_token().map(|refresh| {
             self.sealer
@@ -333,7 +338,7 @@ impl Oidc {
         });
         let role_claim = from_id_token
             .or_else(|| info.and_then(|info| info.get(&self.settings.role_claim).cloned()));
-        let role = role_claim.map(|claim| self.settings.role_map.role_for(Some(&claim)));
+        let role = role_claim.and_then(|claim| self.settings.role_map.role_from(Some(&claim)));
         let sealed_refresh = tokens
             .refresh_token()
             .filter(|rotated| rotated.secret() != refresh.secret())

@@ -35,6 +35,18 @@ impl RoleMap {
         Ok(Self(pairs))
     }
 
+    /// Whether the provider decides roles: with no map (Google, whose tokens carry no groups),
+    /// administrators do, on the users page, and sign-ins leave roles alone.
+    pub fn decides_roles(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// The role the provider gives: `None` where it decides none (no map), else what
+    /// `role_for` says.
+    pub fn role_from(&self, claim: Option<&Value>) -> Option<Role> {
+        self.decides_roles().then(|| self.role_for(claim))
+    }
+
     /// The highest role any of the person's groups maps to; Read-only when none does. The
     /// claim may be a list of groups or a single one; anything else maps to nothing.
     pub fn role_for(&self, claim: Option<&Value>) -> Role {
@@ -60,7 +72,15 @@ pub struct SsoPerson {
     pub display_name: DisplayName,
     /// The usernames to try, best first, for a person seen for the first time.
     pub usernames: Vec<Username>,
-    pub role: Role,
+    /// What the provider's groups give, where it decides roles (`RoleMap::role_from`).
+    pub role: Option<Role>,
+}
+
+impl SsoPerson {
+    /// Someone seen for the first time starts with the provider's role, else Read-only.
+    pub fn first_role(&self) -> Role {
+        self.role.unwrap_or(Role::ReadOnly)
+    }
 }
 
 impl SsoPerson {
@@ -72,7 +92,7 @@ impl SsoPerson {
         email: Option<&str>,
         name: Option<&str>,
         preferred_username: Option<&str>,
-        role: Role,
+        role: Option<Role>,
     ) -> Self {
         let email = email.and_then(|e| Email::parse_optional(e).ok().flatten());
         let mut usernames: Vec<Username> = [preferred_username, email.as_ref().map(Email::as_str)]
@@ -130,6 +150,21 @@ mod tests {
     }
 
     #[test]
+    fn without_a_map_the_provider_decides_no_role() {
+        let groups = json!(["pt-admins"]);
+        assert_eq!(RoleMap::parse("").unwrap().role_from(Some(&groups)), None);
+        let map = RoleMap::parse("pt-admins=admin").unwrap();
+        assert_eq!(map.role_from(Some(&groups)), Some(Role::Admin));
+        assert_eq!(
+            map.role_from(None),
+            Some(Role::ReadOnly),
+            "a mapped provider demotes"
+        );
+        let person = SsoPerson::from_claims("s", None, None, None, None);
+        assert_eq!(person.first_role(), Role::ReadOnly);
+    }
+
+    #[test]
     fn a_map_that_cannot_be_read_says_why_in_one_line() {
         for (raw, words) in [
             ("pt-admins", "is not GROUP=ROLE"),
@@ -149,7 +184,7 @@ mod tests {
             Some("Ada@Example.com"),
             Some("Ada Lovelace"),
             None,
-            Role::Engineer,
+            Some(Role::Engineer),
         );
         assert_eq!(ada.usernames[0].as_str(), "ada@example.com");
         assert_eq!(ada.usernames[1].as_str(), "sso-00u1");
@@ -159,7 +194,7 @@ mod tests {
             Some("not mail"),
             Some("bad\u{0}"),
             None,
-            Role::ReadOnly,
+            Some(Role::ReadOnly),
         );
         assert_eq!(odd.email, None);
         assert_eq!(odd.usernames[0].as_str(), "sso-xy");

@@ -125,7 +125,9 @@ pub fn sign_in(
                 email: person.email.as_ref().map(|e| e.as_str().to_owned()),
                 ..user
             };
-            follow_role(conn, &mut user, person.role, ip, now)?;
+            if let Some(role) = person.role {
+                follow_role(conn, &mut user, role, ip, now)?;
+            }
             Ok(SsoSignIn::SignedIn(user))
         },
     )
@@ -187,7 +189,7 @@ fn create(
             users::username.eq(&username),
             users::display_name.eq(person.display_name.as_str()),
             users::password_hash.eq(NO_PASSWORD_HASH),
-            users::role.eq(person.role.as_str()),
+            users::role.eq(person.first_role().as_str()),
             users::active.eq(true),
             users::created_at.eq(now),
             users::email.eq(person.email.as_ref().map(|e| e.as_str())),

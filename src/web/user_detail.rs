@@ -36,6 +36,8 @@ struct UserPage {
     service: bool,
     /// How they sign in through the identity provider, for someone who does.
     sso: Option<String>,
+    /// Their role follows the provider's groups (an SSO person, and `OIDC_ROLE_MAP` is set).
+    role_from_provider: bool,
     roles: Vec<Choice>,
     /// Set only on the first view after the user was added with a generated password.
     generated_password: Option<String>,
@@ -89,6 +91,8 @@ async fn render_user(
             id: target.id.to_string(),
             is_you: target.id == current.user.id,
             service: target.kind == UserKind::Service,
+            role_from_provider: sso.is_some()
+                && state.sso.as_ref().is_some_and(|s| s.oidc.decides_roles()),
             sso,
             username: target.username,
             display_name: target.display_name,

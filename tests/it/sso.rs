@@ -28,6 +28,9 @@ fn people() -> Value {
     })
 }
 
+/// The role map of these tests.
+const ROLE_MAP: &str = "pt-admins=admin,pt-engineers=engineer";
+
 /// The app's SSO settings for `provider`, with the re-check every `recheck` seconds (0: none).
 fn use_provider(
     settings: &mut Settings,
@@ -41,7 +44,7 @@ fn use_provider(
     settings.oidc_client_id = Some("personal-tokens".into());
     settings.oidc_client_secret = Some("test-secret".into());
     settings.oidc_account = Some("Acme".into());
-    settings.oidc_role_map = "pt-admins=admin,pt-engineers=engineer".into();
+    settings.oidc_role_map = ROLE_MAP.into();
     settings.oidc_only = only;
     settings.oidc_recheck = recheck;
     settings.session_key = Some(SESSION_KEY.into());
@@ -63,7 +66,7 @@ fn client_of(provider: &Provider) -> Oidc {
             client_secret: "test-secret".into(),
             redirect: "http://127.0.0.1:9/login/sso/callback".into(),
             role_claim: "groups".into(),
-            role_map: RoleMap::parse("pt-admins=admin,pt-engineers=engineer").unwrap(),
+            role_map: RoleMap::parse(ROLE_MAP).unwrap(),
         },
         Sealer::new(&key, REFRESH_SEAL),
     )
@@ -73,12 +76,22 @@ fn client_of(provider: &Provider) -> Oidc {
 /// The app with SSO through a fresh provider; `None` where the Postgres half or the provider is
 /// not available here.
 async fn app_with_sso(backend: Backend, only: bool, recheck: u64) -> Option<(TestApp, Provider)> {
+    app_with_sso_map(backend, only, recheck, ROLE_MAP).await
+}
+
+async fn app_with_sso_map(
+    backend: Backend,
+    only: bool,
+    recheck: u64,
+    role_map: &str,
+) -> Option<(TestApp, Provider)> {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let provider = Provider::start(&format!("{base}/login/sso/callback"), &people())?;
     let app = spawn_app_with(backend, |settings| {
         settings.bind = format!("127.0.0.1:{port}");
         use_provider(settings, &provider, &base, only, recheck);
+        settings.oidc_role_map = role_map.into();
     })
     .await?;
     Some((app, provider))
@@ -336,6 +349,7 @@ sso_tests! {
         let (ada_id, bob_id) = (user_id_of(&users, "Ada Lovelace"), user_id_of(&users, "Bob Builder"));
         let ada_page = app.get_html(&format!("/users/{ada_id}")).await;
         assert!(ada_page.contains("Through the identity provider (SSO). It last vouched for them"), "{ada_page}");
+        assert!(ada_page.contains("Their role follows the identity provider's groups"), "{ada_page}");
         let story = app.get_html("/tokens").await;
         let token_href = select_attr(&story, "a.token-link", "href").expect("bob's token on the list");
         assert!(app.get_html(&token_href).await.contains("Bob Builder <span class=\"pill pill-service\" title=\"Signs in through the identity provider\">SSO</span>"));
@@ -461,6 +475,54 @@ sso_tests! {
         assert!(!erins.iter().any(|row| row.contains("Signed in")), "erin never signed in: {erins:?}");
         drop(provider);
     }
+}
+
+/// With no `OIDC_ROLE_MAP` (Google's tokens carry no groups), people start Read-only and
+/// administrators give roles on the users page; signing in again keeps them.
+async fn without_a_role_map_an_administrator_gives_the_roles(backend: Backend) {
+    let Some((app, provider)) = app_with_sso_map(backend, false, 1, "").await else {
+        return;
+    };
+    app.setup_admin().await;
+    let ada = browser();
+    assert_eq!(
+        sign_in_as(&app, &ada, "ada").await.headers()["location"],
+        "/tokens"
+    );
+    let users = app.get_html("/users").await;
+    let page = format!("/users/{}", user_id_of(&users, "Ada Lovelace"));
+    let before = app.get_html(&page).await;
+    assert!(
+        before.contains("<dt>Role</dt><dd>Read-only</dd>"),
+        "in pt-admins, but nothing maps: {before}"
+    );
+    assert!(!before.contains("follows the identity provider's groups"));
+    let id = page.trim_start_matches("/users/");
+    let raised = app
+        .post_form(&page, &format!("/users/{id}/role"), &[("role", "engineer")])
+        .await;
+    assert_eq!(raised.status(), StatusCode::SEE_OTHER);
+    // Re-checked and signed in again: still what the administrator gave.
+    eventually("ada re-checked", || async {
+        provider.refreshes_of("ada") >= 1
+    })
+    .await;
+    assert_eq!(
+        sign_in_as(&app, &browser(), "ada").await.headers()["location"],
+        "/tokens"
+    );
+    let after = app.get_html(&page).await;
+    assert!(after.contains("<dt>Role</dt><dd>Engineer</dd>"), "{after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_role_map_an_administrator_gives_the_roles_sqlite() {
+    without_a_role_map_an_administrator_gives_the_roles(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_role_map_an_administrator_gives_the_roles_postgres() {
+    without_a_role_map_an_administrator_gives_the_roles(Backend::Postgres).await;
 }
 
 both_backends! {
