@@ -100,6 +100,7 @@ fn sso(
             redirect: format!("{}/login/sso/callback", public.trim_end_matches('/')),
             role_claim: settings.oidc_role_claim.clone(),
             role_map,
+            offline: settings.oidc_recheck > 0,
         },
         Sealer::new(session_key.master(), crate::auth::oidc::REFRESH_SEAL),
     )
@@ -316,9 +317,9 @@ fn spawn_sso_recheck(state: &Data<AppState>, every_seconds: u64) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(look).await;
-            let now = clock.now();
-            match crate::auth::sso_recheck::pass(&store, &sso.oidc, every, email_enabled, now).await
-            {
+            let pass =
+                crate::auth::sso_recheck::pass(&store, &sso.oidc, every, email_enabled, &clock);
+            match pass.await {
                 Ok(report) if report == Default::default() => {}
                 Ok(report) => tracing::info!(?report, "SSO re-check pass"),
                 Err(error) => tracing::warn!(%error, "SSO re-check pass stopped"),

@@ -76,6 +76,7 @@ pub struct Metrics {
     pub sso_checks: IntCounter,
     pub sso_revoked: IntCounter,
     pub sso_check_failures: IntCounter,
+    pub sso_held_back: IntCounter,
     pool_connections: IntGaugeVec,
     pool_waiting: IntGaugeVec,
     pool_max: IntGaugeVec,
@@ -178,6 +179,12 @@ impl Metrics {
                 &registry,
                 "sso_recheck_failures_total",
                 "Re-checks the provider could not answer (retried at the next interval).",
+            ),
+            sso_held_back: counter(
+                &registry,
+                "sso_revocations_held_back_total",
+                "Revocations the re-check did not act on: the last administrator, or a pass \
+                 where most people came back revoked at once.",
             ),
             notice_passes: counter(
                 &registry,

@@ -40,6 +40,9 @@ pub struct OidcSettings {
     pub redirect: String,
     pub role_claim: String,
     pub role_map: RoleMap,
+    /// The re-check is on: ask for `offline_access` and keep the refresh token. Off, neither
+    /// (some providers refuse `offline_access` to people without an offline role).
+    pub offline: bool,
 }
 
 /// Why a sign-in through the provider failed, in words for the person and the log (no secret in
@@ -84,18 +87,31 @@ pub struct Finished {
 /// What the provider says of a person at a re-check.
 #[derive(Debug)]
 pub enum Standing {
-    /// The grant is gone (`invalid_grant`) or user-info refuses the person: they are no longer
-    /// someone the provider vouches for.
+    /// The grant is gone (`invalid_grant`) or user-info refuses the person's fresh access token
+    /// (401): they are no longer someone the provider vouches for.
     Revoked(&'static str),
-    /// Still vouched for. `role` is what their groups map to now, when the provider said; the
-    /// refresh token is the new one when the provider rotated it (sealed).
-    Current {
-        role: Option<Role>,
-        sealed_refresh: Option<String>,
-    },
-    /// The stored token does not open (the session key changed since): nothing can be asked
-    /// until the person signs in again.
+    /// Still vouched for. `role` is what their groups map to now, when the provider said.
+    Current { role: Option<Role> },
+    /// The stored token does not open here (another session key, another client): nothing can
+    /// be asked with it.
     Unreadable,
+}
+
+/// A re-check's outcome, and the refresh token the provider rotated to (sealed), which must be
+/// kept whatever came after it: the old one is spent.
+#[derive(Debug)]
+pub struct Answer {
+    pub standing: Result<Standing, OidcError>,
+    pub rotated: Option<String>,
+}
+
+impl Answer {
+    fn of(standing: Result<Standing, OidcError>) -> Self {
+        Self {
+            standing,
+            rotated: None,
+        }
+    }
 }
 
 /// The client as discovery leaves it: authorization endpoint set, token and user-info endpoints
@@ -136,9 +152,13 @@ impl Oidc {
         })
     }
 
-    /// A refresh token belongs to one person of one provider: sealed for them alone.
+    /// A refresh token belongs to one person, at one provider, for one client: sealed for them
+    /// alone. Under another client id it does not open, rather than come back `invalid_grant`.
     fn bound_to(&self, subject: &str) -> String {
-        format!("{}\n{subject}", self.settings.issuer)
+        format!(
+            "{}\n{}\n{subject}",
+            self.settings.issuer, self.settings.client_id
+        )
     }
 
     pub fn issuer(&self) -> &str {
@@ -195,13 +215,14 @@ impl Oidc {
             .set_pkce_challenge(challenge);
         // Only scopes the provider lists: some (Google) refuse an unknown one. `offline_access`
         // asks for the refresh token the re-check uses.
-        for scope in ["email", "profile", "groups", "offline_access"] {
+        let offline = self.settings.offline.then_some("offline_access");
+        for scope in ["email", "profile", "groups"].into_iter().chain(offline) {
             if supported.iter().any(|s| s == scope) {
                 request = request.add_scope(Scope::new(scope.to_owned()));
             }
         }
         // Google lists no `offline_access` and gives a refresh token for this parameter instead.
-        if self.settings.issuer == "https://accounts.google.com" {
+        if self.settings.offline && self.settings.issuer == "https://accounts.google.com" {
             request = request.add_extra_param("access_type", "offline");
         }
         let (url, state, nonce) = request.url();
@@ -276,51 +297,68 @@ impl Oidc {
 
     /// Asks the provider whether `subject` still stands, with their sealed refresh token: a
     /// refresh grant, then user-info with the fresh access token. Only the provider's own "no"
-    /// (`invalid_grant`, or user-info answering 401/403) is `Revoked`; a provider that is down
-    /// or refuses us (a wrong client secret) is an error, and nobody is deactivated for it.
-    pub async fn recheck(
-        &self,
-        subject: &str,
-        sealed: &str,
-        now: NaiveDateTime,
-    ) -> Result<Standing, OidcError> {
+    /// (`invalid_grant`, or user-info answering 401) is `Revoked`; a provider that is down or
+    /// refuses us (a wrong client secret) is an error, and nobody is deactivated for it.
+    pub async fn recheck(&self, subject: &str, sealed: &str, now: NaiveDateTime) -> Answer {
         let Some(refresh) = self.sealer.open(sealed, &self.bound_to(subject)) else {
-            return Ok(Standing::Unreadable);
+            return Answer::of(Ok(Standing::Unreadable));
         };
-        let client = self.client().await?;
+        let client = match self.client().await {
+            Ok(client) => client,
+            Err(error) => return Answer::of(Err(error)),
+        };
         let refresh = RefreshToken::new(refresh.expose_secret().to_owned());
-        let request = client
-            .exchange_refresh_token(&refresh)
-            .map_err(|e| OidcError::Unavailable(format!("no token endpoint: {e}")))?;
+        let request = match client.exchange_refresh_token(&refresh) {
+            Ok(request) => request,
+            Err(e) => {
+                let why = format!("no token endpoint: {e}");
+                return Answer::of(Err(OidcError::Unavailable(why)));
+            }
+        };
         let tokens = match request.request_async(&self.http).await {
             Ok(tokens) => tokens,
             Err(RequestTokenError::ServerResponse(answer))
                 if *answer.error() == CoreErrorResponseType::InvalidGrant =>
             {
-                return Ok(Standing::Revoked(
+                return Answer::of(Ok(Standing::Revoked(
                     "the provider no longer honours their grant (invalid_grant)",
-                ));
+                )));
             }
             Err(RequestTokenError::ServerResponse(answer)) => {
-                return Err(OidcError::Refused(answer.error().to_string()));
+                return Answer::of(Err(OidcError::Refused(answer.error().to_string())));
             }
             Err(e) => {
-                return Err(OidcError::Unavailable(format!(
-                    "token endpoint: {}",
-                    chain(&e)
-                )));
+                let why = format!("token endpoint: {}", chain(&e));
+                return Answer::of(Err(OidcError::Unavailable(why)));
             }
         };
         let subject = SubjectIdentifier::new(subject.to_owned());
+        let rotated = tokens
+            .refresh_token()
+            .filter(|rotated| rotated.secret() != refresh.secret())
+            .map(|rotated| {
+                self.sealer
+                    .seal(rotated.secret(), &self.bound_to(subject.as_str()))
+            });
         let info = match self
             .user_info(&client, tokens.access_token(), &subject)
             .await
         {
             Ok(info) => info,
             Err(UserInfoRefusal::Refused) => {
-                return Ok(Standing::Revoked("the provider's user-info refuses them"));
+                return Answer {
+                    standing: Ok(Standing::Revoked(
+                        "the provider's user-info refuses them (401)",
+                    )),
+                    rotated,
+                };
             }
-            Err(UserInfoRefusal::Failed(why)) => return Err(OidcError::Unavailable(why)),
+            Err(UserInfoRefusal::Failed(why)) => {
+                return Answer {
+                    standing: Err(OidcError::Unavailable(why)),
+                    rotated,
+                };
+            }
         };
         // The groups as the provider says them now: in a refreshed ID token (Entra and Okta put
         // them there), else in user-info. Said nowhere, the role is left as it is.
@@ -339,17 +377,10 @@ impl Oidc {
         let role_claim = from_id_token
             .or_else(|| info.and_then(|info| info.get(&self.settings.role_claim).cloned()));
         let role = role_claim.and_then(|claim| self.settings.role_map.role_from(Some(&claim)));
-        let sealed_refresh = tokens
-            .refresh_token()
-            .filter(|rotated| rotated.secret() != refresh.secret())
-            .map(|rotated| {
-                self.sealer
-                    .seal(rotated.secret(), &self.bound_to(subject.as_str()))
-            });
-        Ok(Standing::Current {
-            role,
-            sealed_refresh,
-        })
+        Answer {
+            standing: Ok(Standing::Current { role }),
+            rotated,
+        }
     }
 
     /// The user-info claims for `subject`, or `None` where the provider has no user-info
@@ -381,7 +412,7 @@ impl Oidc {
 
 /// Why user-info gave no claims.
 enum UserInfoRefusal {
-    /// 401 or 403: the provider's "no".
+    /// 401: the provider's "no".
     Refused,
     Failed(String),
 }

@@ -1,8 +1,8 @@
 //! Secrets the server must read back later (an identity provider's refresh token), sealed with
-//! AES-256-GCM under a key derived from the session key. The session key can come from the
-//! environment (`SESSION_KEY`), so a copy of the database alone does not open them. Each sealed
-//! value is bound to what it belongs to (the associated data): moved to another row, it does not
-//! open.
+//! AES-256-GCM under a key derived from the session key. Where the session key comes from the
+//! environment (`SESSION_KEY`), a copy of the database alone does not open them; where it is
+//! the one the server keeps in the database, it does (the README says so). Each sealed value is
+//! bound to what it belongs to (the associated data): moved to another row, it does not open.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

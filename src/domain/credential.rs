@@ -102,8 +102,9 @@ impl Caller {
 
     /// What this call may do, as told to the services that verify through us (`X-Auth-Scopes`,
     /// introspection's `scope`): the token's access within its effective role, and a service
-    /// account's tokens at most reading tokens, as `may` decides. `full` stays `full`: it means
-    /// whatever the role allows, and a service account's role never writes tokens.
+    /// account's scoped tokens at most reading tokens, as `may` decides. `full` stays `full`
+    /// (whatever the role allows): for a service account it still never writes tokens, which
+    /// the README says, since the account's services are not known here to list instead.
     pub fn granted(&self) -> Access {
         let mut access = self.credential.access.effective(self.effective_role);
         if self.credential.issuer.kind == super::users::UserKind::Service

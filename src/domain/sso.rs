@@ -64,6 +64,19 @@ impl RoleMap {
     }
 }
 
+/// One re-check pass may deactivate people only while their revocations look like people
+/// leaving. `invalid_grant` also answers a client registration changed, a provider that lost
+/// its sessions, or refresh tokens outlived while the app was down: then everyone comes back
+/// "revoked" at once. From this many, when they are over half of those the pass asked about, the
+/// pass deactivates nobody and says so; each person is asked about again next interval.
+pub const REVOCATIONS_THAT_LOOK_WRONG: usize = 5;
+
+/// Whether `revoked` of the `answered` people one pass asked about look like the provider's
+/// mistake (or ours) rather than people leaving.
+pub fn revocations_look_wrong(revoked: usize, answered: usize) -> bool {
+    revoked >= REVOCATIONS_THAT_LOOK_WRONG && revoked * 2 > answered
+}
+
 /// What the provider says of a person, once its ID token was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoPerson {
@@ -146,6 +159,22 @@ mod tests {
         assert_eq!(
             RoleMap::parse("").unwrap().role_for(Some(&groups)),
             Role::ReadOnly
+        );
+    }
+
+    #[test]
+    fn a_pass_where_most_are_revoked_deactivates_nobody() {
+        assert!(!revocations_look_wrong(1, 1), "one person leaving");
+        assert!(!revocations_look_wrong(4, 4), "a small team leaving");
+        assert!(revocations_look_wrong(5, 5), "everyone at once");
+        assert!(revocations_look_wrong(6, 10));
+        assert!(
+            !revocations_look_wrong(5, 10),
+            "half of a pass is people leaving"
+        );
+        assert!(
+            !revocations_look_wrong(40, 1000),
+            "a layoff in a large company"
         );
     }
 

@@ -31,6 +31,7 @@ diesel::table! {
         sso_subject -> Nullable<Text>,
         sso_refresh -> Nullable<Text>,
         sso_checked_at -> Nullable<Timestamp>,
+        sso_vouched_at -> Nullable<Timestamp>,
     }
 }
 

@@ -200,8 +200,9 @@ fn create(
     Ok(id)
 }
 
-/// A sign-in is a check: the person is next due one interval from now. A sign-in that brought
-/// no refresh token keeps the one stored (still the provider's latest grant, for all we know).
+/// A sign-in is a check the provider answered: the person is next due one interval from now. A
+/// sign-in that brought no refresh token keeps the one stored (still the provider's latest
+/// grant, for all we know).
 fn keep_refresh(
     conn: &mut AnyConnection,
     id: &UserId,
@@ -209,13 +210,12 @@ fn keep_refresh(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let row = users::table.filter(users::id.eq(id.as_str()));
+    let checked = (users::sso_checked_at.eq(now), users::sso_vouched_at.eq(now));
     match sealed_refresh {
         Some(sealed) => diesel::update(row)
-            .set((users::sso_refresh.eq(sealed), users::sso_checked_at.eq(now)))
+            .set((users::sso_refresh.eq(sealed), checked))
             .execute(conn)?,
-        None => diesel::update(row)
-            .set(users::sso_checked_at.eq(now))
-            .execute(conn)?,
+        None => diesel::update(row).set(checked).execute(conn)?,
     };
     Ok(())
 }
@@ -281,20 +281,35 @@ pub fn claim_recheck(
     Ok(claimed == 1)
 }
 
-/// The provider still vouches for `id`: their role follows the groups it gave, when it gave
-/// them, and a rotated refresh token replaces the stored one.
+/// Keeps the refresh token the provider rotated to, in place of the spent one `used`: unless a
+/// sign-in brought a newer grant meanwhile.
+pub fn keep_rotated(
+    conn: &mut AnyConnection,
+    id: &UserId,
+    used: &str,
+    rotated: &str,
+) -> StoreResult<()> {
+    diesel::update(
+        users::table
+            .filter(users::id.eq(id.as_str()))
+            .filter(users::sso_refresh.eq(used)),
+    )
+    .set(users::sso_refresh.eq(rotated))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The provider still vouches for `id`: noted, and their role follows the groups it gave, when
+/// it gave them.
 pub fn recheck_current(
     conn: &mut AnyConnection,
     id: &UserId,
     role: Option<Role>,
-    sealed_refresh: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
-    if let Some(sealed) = sealed_refresh {
-        diesel::update(users::table.filter(users::id.eq(id.as_str())))
-            .set(users::sso_refresh.eq(sealed))
-            .execute(conn)?;
-    }
+    diesel::update(users::table.filter(users::id.eq(id.as_str())))
+        .set(users::sso_vouched_at.eq(now))
+        .execute(conn)?;
     let Some(role) = role else {
         return Ok(());
     };
@@ -321,18 +336,20 @@ pub fn recheck_current(
 pub enum Revoked {
     /// Deactivated: sessions ended, tokens answer 401, administrators told.
     Deactivated,
-    /// The account's last active administrator stays, so someone can still act in the browser;
-    /// the stored grant is dropped, so they are not asked about again until they sign in.
+    /// The account's last active administrator stays, so someone can still act in the browser.
+    /// Their grant is kept, so they are asked about (and warned of) every interval.
     LastAdministrator,
-    /// Already deactivated, or gone.
+    /// Already deactivated, gone, or signed in again since with a new grant.
     Nothing,
 }
 
-/// The provider no longer vouches for `id`: deactivated (§1) with their stored grant dropped,
-/// audited as done by SSO, and the account's administrators get a notice, in one transaction.
+/// The provider no longer vouches for `id`, whose grant `used` it refused: deactivated (§1),
+/// which drops the grant, audited as done by SSO, and the account's administrators get a
+/// notice, in one transaction. Nothing happens when a sign-in replaced the grant meanwhile.
 pub fn recheck_revoked(
     conn: &mut AnyConnection,
     id: &UserId,
+    used: &str,
     email_enabled: bool,
     now: NaiveDateTime,
 ) -> StoreResult<Revoked> {
@@ -346,10 +363,11 @@ pub fn recheck_revoked(
             let Some(user) = user_store::find_user_by_id(conn, id)? else {
                 return Ok(Revoked::Nothing);
             };
-            diesel::update(users::table.filter(users::id.eq(id.as_str())))
-                .set(users::sso_refresh.eq(None::<String>))
-                .execute(conn)?;
-            if !user.active || user.kind != UserKind::Person {
+            let grant: Option<String> = users::table
+                .filter(users::id.eq(id.as_str()))
+                .select(users::sso_refresh)
+                .first(conn)?;
+            if grant.as_deref() != Some(used) || !user.active || user.kind != UserKind::Person {
                 return Ok(Revoked::Nothing);
             }
             let change = StandingChange::Deactivate;
@@ -367,20 +385,13 @@ pub fn recheck_revoked(
     )
 }
 
-/// The stored grant cannot be opened (the session key changed): dropped, so the person is not
-/// asked about until their next sign-in brings a new one.
-pub fn forget_refresh(conn: &mut AnyConnection, id: &UserId) -> StoreResult<()> {
-    diesel::update(users::table.filter(users::id.eq(id.as_str())))
-        .set(users::sso_refresh.eq(None::<String>))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// How a person stands with the provider, for their page: `None` for someone who does not sign
 /// in through it.
 pub struct SsoLink {
+    /// A grant is kept, so the re-check asks about them.
     pub rechecked: bool,
-    pub checked_at: Option<NaiveDateTime>,
+    /// When the provider last vouched for them: a sign-in, or a check it answered.
+    pub vouched_at: Option<NaiveDateTime>,
 }
 
 pub fn link_of(conn: &mut AnyConnection, id: &UserId) -> StoreResult<Option<SsoLink>> {
@@ -389,14 +400,14 @@ pub fn link_of(conn: &mut AnyConnection, id: &UserId) -> StoreResult<Option<SsoL
         .select((
             users::sso_subject,
             users::sso_refresh.is_not_null(),
-            users::sso_checked_at,
+            users::sso_vouched_at,
         ))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(subject, rechecked, checked_at)| {
+    Ok(row.and_then(|(subject, rechecked, vouched_at)| {
         subject.map(|_| SsoLink {
             rechecked,
-            checked_at,
+            vouched_at,
         })
     }))
 }

@@ -304,9 +304,9 @@ pub fn change_standing(
     })
 }
 
-/// Writes a change of standing, wherever it was decided (the users page, SCIM). Deactivation
-/// bumps the session epoch, which ends every session of the user; reactivation also brings
-/// back a person SCIM had removed, so the provider sees them again.
+/// Writes a change of standing, wherever it was decided (the users page, SCIM, the SSO
+/// re-check). Deactivation bumps the session epoch, which ends every session of the user;
+/// reactivation also brings back a person SCIM had removed, so the provider sees them again.
 pub(crate) fn apply_standing(
     conn: &mut AnyConnection,
     id: &UserId,
@@ -317,16 +317,20 @@ pub(crate) fn apply_standing(
         StandingChange::Role(role) => diesel::update(row)
             .set(users::role.eq(role.as_str()))
             .execute(conn)?,
+        // Either way the identity provider's grant goes: the SSO re-check asks about them
+        // again from their next sign-in, not with a grant the provider revoked meanwhile.
         StandingChange::Deactivate => diesel::update(row)
             .set((
                 users::active.eq(false),
                 users::session_epoch.eq(users::session_epoch + 1),
+                users::sso_refresh.eq(None::<String>),
             ))
             .execute(conn)?,
         StandingChange::Reactivate => diesel::update(row)
             .set((
                 users::active.eq(true),
                 users::removed_at.eq(None::<NaiveDateTime>),
+                users::sso_refresh.eq(None::<String>),
             ))
             .execute(conn)?,
     };

@@ -69,15 +69,18 @@ async fn render_user(
             Ok((listing, sso::link_of(conn, &target_id)?))
         })
         .await?;
-    let sso = sso_link.map(|link| match (link.rechecked, link.checked_at) {
-        (true, Some(at)) => format!(
-            "Through the identity provider (SSO). It last vouched for them {}, and is asked \
-             again regularly.",
-            super::dates::datetime(at)
-        ),
-        _ => "Through the identity provider (SSO). It gave no refresh token, so it is asked \
-              about them only when they sign in."
-            .to_owned(),
+    let sso = sso_link.map(|link| {
+        let vouched = link
+            .vouched_at
+            .map(|at| format!(" It last vouched for them {}.", super::dates::datetime(at)))
+            .unwrap_or_default();
+        let asked = if link.rechecked {
+            " It is asked about them again regularly."
+        } else {
+            " No grant of theirs is kept (none was given, or they were deactivated since): it \
+             is asked about them at their next sign-in."
+        };
+        format!("Through the identity provider (SSO).{vouched}{asked}")
     });
     let generated_password = session::take_password_reveal(&current.session, &target.id)
         .map(|secret| secret.expose_secret().to_owned());

@@ -14,8 +14,8 @@ pub struct Provider {
     child: Child,
     pub issuer: String,
     users: tempfile::NamedTempFile,
-    /// Whom each refresh grant the provider honoured was for, in order.
-    refreshed: Arc<Mutex<Vec<String>>>,
+    /// Each refresh grant asked for, in order: (whom for, whether it was honoured).
+    refreshed: Arc<Mutex<Vec<(String, bool)>>>,
 }
 
 impl Drop for Provider {
@@ -27,7 +27,13 @@ impl Drop for Provider {
 
 impl Provider {
     /// `None` where Node or `oidc-provider` is missing (never in CI: `.ci/run` installs them).
+    #[allow(dead_code)] // the integration tests start every provider with `start_with`
     pub fn start(redirect_uri: &str, users: &Value) -> Option<Provider> {
+        Self::start_with(redirect_uri, users, &[])
+    }
+
+    /// `start`, with more of `provider.mjs`'s settings (`ROTATE_REFRESH_TOKENS`…).
+    pub fn start_with(redirect_uri: &str, users: &Value, env: &[(&str, &str)]) -> Option<Provider> {
         let root = env!("CARGO_MANIFEST_DIR");
         let installed = std::path::Path::new(root)
             .join("node_modules/oidc-provider")
@@ -47,6 +53,7 @@ impl Provider {
             .arg("0")
             .arg(redirect_uri)
             .env("USERS_FILE", file.path())
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -66,9 +73,12 @@ impl Provider {
         let seen = refreshed.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                if let Some(login) = line.strip_prefix("refreshed ") {
-                    seen.lock().unwrap().push(login.trim().to_owned());
-                }
+                let grant = match line.split_once(' ') {
+                    Some(("refreshed", login)) => (login.trim().to_owned(), true),
+                    Some(("refresh-refused", login)) => (login.trim().to_owned(), false),
+                    _ => continue,
+                };
+                seen.lock().unwrap().push(grant);
             }
         });
         Some(Provider {
@@ -82,12 +92,15 @@ impl Provider {
     /// How many refresh grants the provider honoured for `login`.
     #[allow(dead_code)] // nor counts refreshes
     pub fn refreshes_of(&self, login: &str) -> usize {
-        self.refreshed
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| *l == login)
-            .count()
+        let grants = self.refreshed.lock().unwrap();
+        grants.iter().filter(|(l, ok)| l == login && *ok).count()
+    }
+
+    /// How many refresh grants were asked for `login`, honoured or not.
+    #[allow(dead_code)] // nor counts refreshes
+    pub fn asked_about(&self, login: &str) -> usize {
+        let grants = self.refreshed.lock().unwrap();
+        grants.iter().filter(|(l, _)| l == login).count()
     }
 
     /// Changes what the provider says of its people from the next request on.

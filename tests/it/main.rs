@@ -30,6 +30,7 @@ mod scim;
 mod service_accounts;
 mod setup;
 mod sso;
+mod sso_recheck;
 mod status_sql;
 mod token_helpers;
 mod token_story;

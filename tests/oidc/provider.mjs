@@ -3,7 +3,8 @@
 //   node provider.mjs PORT REDIRECT_URI [MORE_REDIRECT_URIS...]
 //
 // PORT may be 0 (an ephemeral port is chosen; the "listening on" line tells which). After it,
-// stdout has a line "refreshed ACCOUNT" for each refresh grant honoured.
+// stdout has a line "refreshed ACCOUNT" for each refresh grant honoured, "refresh-refused
+// ACCOUNT" for each refused.
 // Env:
 //   USERS_FILE        users JSON (default: users.json next to this script); re-read on every lookup
 //   CLIENT_ID         default "personal-tokens"
@@ -215,11 +216,15 @@ server.listen(Number(portArg), '127.0.0.1', () => {
     });
   }
 
-  // One line per refresh grant honoured, so a test can count how often the app asked.
+  // One line per refresh grant, honoured or refused, so a test can count how often the app asked.
+  const refreshOf = (ctx) => ctx.oidc.account?.accountId || ctx.oidc.entities?.RefreshToken?.accountId || '';
   provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
-    const account = ctx.oidc.account?.accountId || ctx.oidc.entities?.RefreshToken?.accountId || '';
-    console.log(`refreshed ${account}`);
+    console.log(`refreshed ${refreshOf(ctx)}`);
+  });
+  provider.on('grant.error', (ctx) => {
+    if (ctx.oidc?.params?.grant_type !== 'refresh_token') return;
+    console.log(`refresh-refused ${refreshOf(ctx)}`);
   });
 
   console.log(`listening on ${issuer}`);
