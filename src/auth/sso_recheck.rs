@@ -108,6 +108,13 @@ pub async fn pass(
         );
         METRICS.sso_held_back.inc_by(revoked.len() as u64);
         report.held_back += revoked.len();
+        let (held, now): (Vec<UserId>, _) = (
+            revoked.into_iter().map(|(id, ..)| id).collect(),
+            clock.now(),
+        );
+        store
+            .run(move |conn| sso::revocations_held(conn, &held, email_enabled, now))
+            .await?;
         return Ok(report);
     }
     for (id, used, why) in revoked {

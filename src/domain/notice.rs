@@ -82,6 +82,12 @@ pub enum NoticeKind {
     PersonDeactivated {
         by: String,
     },
+    /// A person the identity provider no longer vouches for, kept active because the re-check
+    /// pass that heard it was refused too many people at once (`sso::revocations_look_wrong`).
+    /// `on` is the day (`YYYY-MM-DD`): the administrators hear of it once a day while it lasts.
+    PersonRevocationHeld {
+        on: String,
+    },
 }
 
 impl NoticeKind {
@@ -92,6 +98,7 @@ impl NoticeKind {
             NoticeKind::Leaked { url } => ("leaked", 0, url),
             NoticeKind::NewAddress { ip } => ("new_ip", 0, ip),
             NoticeKind::PersonDeactivated { by } => ("user_deactivated", 0, by),
+            NoticeKind::PersonRevocationHeld { on } => ("user_revocation_held", 0, on),
         }
     }
 
@@ -101,6 +108,7 @@ impl NoticeKind {
             "leaked" => Some(NoticeKind::Leaked { url: detail }),
             "new_ip" => Some(NoticeKind::NewAddress { ip: detail }),
             "user_deactivated" => Some(NoticeKind::PersonDeactivated { by: detail }),
+            "user_revocation_held" => Some(NoticeKind::PersonRevocationHeld { on: detail }),
             _ => None,
         }
     }
@@ -121,6 +129,11 @@ impl NoticeKind {
             NoticeKind::PersonDeactivated { by } => format!(
                 "{token_name} was deactivated by {by}: their sessions ended and their tokens \
                  stopped working"
+            ),
+            NoticeKind::PersonRevocationHeld { .. } => format!(
+                "The identity provider no longer vouches for {token_name}, who was kept active: \
+                 it refused most people at once, which looks like its mistake. Check the provider \
+                 and OIDC_CLIENT_ID, or deactivate them here"
             ),
         }
     }
@@ -157,7 +170,9 @@ impl NoticeKind {
         match self {
             NoticeKind::NewAddress { .. } => Audience::Issuer,
             NoticeKind::Expiry(_) | NoticeKind::Leaked { .. } => Audience::IssuerAndAdministrators,
-            NoticeKind::PersonDeactivated { .. } => Audience::Administrators,
+            NoticeKind::PersonDeactivated { .. } | NoticeKind::PersonRevocationHeld { .. } => {
+                Audience::Administrators
+            }
         }
     }
 }
@@ -287,6 +302,11 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
             "If that was not you or your systems, delete the token at once:",
         ),
         // Made about a person, never a token (`person_email`); worded for a token all the same.
+        NoticeKind::PersonRevocationHeld { .. } => (
+            format!("Personal token \"{name}\": its owner's standing at the provider is unclear"),
+            format!("{token} belongs to someone the identity provider no longer vouches for."),
+            "The list of tokens:",
+        ),
         NoticeKind::PersonDeactivated { by } => (
             format!("Personal token \"{name}\" stopped: its owner was deactivated by {by}"),
             format!("{token} stopped working: its owner was deactivated by {by}."),

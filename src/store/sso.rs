@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::audit;
-use super::schema::users;
+use super::schema::{notices as notices_table, users};
 use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
 use super::{AnyConnection, StoreResult, accounts, locked_transaction, notices};
 use crate::domain::audit::AuditKind;
@@ -104,6 +104,7 @@ pub fn sign_in(
                     })?;
                     let detail = crate::domain::users::added_audit_detail(&user);
                     record(conn, &user, AuditKind::UserAdded, &detail, ip, now)?;
+                    record_sign_in(conn, &user, AuditKind::LoginSucceeded, ip, now)?;
                     return Ok(SsoSignIn::SignedIn(user));
                 }
             };
@@ -111,6 +112,7 @@ pub fn sign_in(
                 return Err(super::StoreError::Corrupt("an SSO person is gone".into()));
             };
             if !user.active || user.kind != UserKind::Person {
+                record_sign_in(conn, &user, AuditKind::LoginFailed, ip, now)?;
                 return Ok(SsoSignIn::Deactivated);
             }
             diesel::update(users::table.filter(users::id.eq(id.as_str())))
@@ -128,7 +130,35 @@ pub fn sign_in(
             if let Some(role) = person.role {
                 follow_role(conn, &mut user, role, ip, now)?;
             }
+            record_sign_in(conn, &user, AuditKind::LoginSucceeded, ip, now)?;
             Ok(SsoSignIn::SignedIn(user))
+        },
+    )
+}
+
+/// A sign-in through the provider, in the audit log as a password one is (`kind` is
+/// `LoginSucceeded` or `LoginFailed`), saying how.
+fn record_sign_in(
+    conn: &mut AnyConnection,
+    user: &User,
+    kind: AuditKind,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let detail = match kind {
+        AuditKind::LoginSucceeded => "through SSO",
+        _ => "through SSO; deactivated here",
+    };
+    audit::record(
+        conn,
+        audit::AuditEvent {
+            account_id: Some(user.account_id.as_str()),
+            actor_id: (kind == AuditKind::LoginSucceeded).then_some(user.id.as_str()),
+            kind,
+            subject: &user.username,
+            ip,
+            detail,
+            at: now,
         },
     )
 }
@@ -383,6 +413,37 @@ pub fn recheck_revoked(
             Ok(Revoked::Deactivated)
         },
     )
+}
+
+/// The administrators hear of each person whose revocation a pass held back
+/// (`sso::revocations_look_wrong`): once a day each, while it lasts.
+pub fn revocations_held(
+    conn: &mut AnyConnection,
+    ids: &[UserId],
+    email_enabled: bool,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let kind = NoticeKind::PersonRevocationHeld {
+        on: now.date().to_string(),
+    };
+    for id in ids {
+        let Some(user) = user_store::find_user_by_id(conn, id)? else {
+            continue;
+        };
+        let (kind_name, _, day) = kind.stored();
+        let told_today = notices_table::table
+            .filter(notices_table::subject_id.eq(id.as_str()))
+            .filter(notices_table::kind.eq(kind_name))
+            .filter(notices_table::detail.eq(day))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
+        // Each person is claimed by one instance an interval, so no two passes race here.
+        if user.active && !told_today {
+            notices::claim_person_notice(conn, &user.account_id, id, &kind, email_enabled, now)?;
+        }
+    }
+    Ok(())
 }
 
 /// How a person stands with the provider, for their page: `None` for someone who does not sign

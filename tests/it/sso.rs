@@ -266,6 +266,9 @@ sso_tests! {
         let audit = app.get_html("/audit").await;
         assert!(audit.contains("ada@example.com (Administrator), by SSO"), "{audit}");
         assert!(audit.contains("Administrator → Engineer, by SSO"), "{audit}");
+        let rows = select_all(&audit, "tbody tr", None);
+        let sign_ins = rows.iter().filter(|(row, _)| row.contains("Signed in") && row.contains("through SSO"));
+        assert_eq!(sign_ins.filter(|(row, _)| row.contains("Ada Lovelace")).count(), 2, "both of her sign-ins: {rows:?}");
     }
 
     async fn a_wrong_or_missing_state_and_a_replayed_answer_are_pages_not_errors(app, provider, only = false) {
