@@ -113,8 +113,32 @@ pub fn create_first_admin(
         if any_user_exists(conn)? {
             return Ok(None);
         }
-        insert_user(conn, new, password_hash, now).map(Some)
+        let user = insert_user(conn, new, password_hash, now)?;
+        record_added(conn, &user, Some(&user), "at setup", now)?;
+        Ok(Some(user))
     })
+}
+
+/// "User added" in the audit log of the user's account, by `actor` (none: the command line).
+fn record_added(
+    conn: &mut AnyConnection,
+    user: &User,
+    actor: Option<&User>,
+    how: &str,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    audit::record(
+        conn,
+        AuditEvent {
+            account_id: Some(user.account_id.as_str()),
+            actor_id: actor.map(|a| a.id.as_str()),
+            kind: AuditKind::UserAdded,
+            subject: user.id.as_str(),
+            ip: None,
+            detail: &format!("{}, {how}", added_audit_detail(user)),
+            at: now,
+        },
+    )
 }
 
 /// Adds a user, creating the account when the name is new (the command line's `user add`).
@@ -130,7 +154,11 @@ pub fn add_user(
     locked_transaction(
         conn,
         &format!("account-users:{}", new.account.as_str()),
-        |conn| insert_user(conn, new, password_hash, now),
+        |conn| {
+            let user = insert_user(conn, new, password_hash, now)?;
+            record_added(conn, &user, None, "from the command line", now)?;
+            Ok(user)
+        },
     )
 }
 

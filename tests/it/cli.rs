@@ -24,6 +24,10 @@ both_backends! {
         assert!(page.contains("Erin Engineer"));
         assert!(page.contains("<div class=\"account-name\">Acme</div>"));
         assert!(page.contains("<span class=\"pill pill-role\">Engineer</span>"));
+        // Both additions are in the account's log: setup's and the command line's.
+        let audit = app.get_html("/audit").await;
+        assert!(audit.contains("admin (Administrator), at setup"), "{audit}");
+        assert!(audit.contains("erin (Engineer), from the command line"), "{audit}");
     }
 
     async fn user_add_creates_a_new_account_and_ends_first_run(app) {
