@@ -30,6 +30,7 @@ use error::ApiError;
         tokens::list_tokens,
         tokens::create_token,
         tokens::token_self,
+        tokens::get_token,
         tokens::delete_token,
         tokens::suspend_token,
         tokens::resume_token,
@@ -114,8 +115,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/tokens/{id}")
+                    .get(tokens::get_token)
                     .delete(tokens::delete_token)
-                    .default_service(web::to(not_allowed("DELETE"))),
+                    .default_service(web::to(not_allowed("GET, DELETE"))),
             )
             .service(
                 web::resource("/tokens/{id}/regenerate")

@@ -219,6 +219,35 @@ fn role_of(role: super::dto::RoleDto) -> Role {
     }
 }
 
+/// One token the caller may see (an administrator's: any of the account's; anyone else's: their
+/// own), whatever its status.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens/{id}",
+    tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    security(("bearer" = ["tokens:read"])),
+    responses(
+        (status = 200, description = "The token", body = TokenDto),
+        (status = 401, description = "Missing, malformed, unknown, expired, suspended or deleted token", body = ErrorBody),
+        (status = 403, description = "The token lacks the scope", body = ErrorBody),
+        (status = 404, description = "No such token, or not one the caller may see", body = ErrorBody),
+    )
+)]
+pub async fn get_token(
+    state: Data<AppState>,
+    Allowed(caller, _): Allowed<TokensRead>,
+    id: Option<Path<TokenId>>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, visibility, now) = (path_id(id)?, caller.visibility(), state.now());
+    let token = state
+        .store
+        .run(move |conn| tokens::find_token(conn, &visibility, &id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(TokenDto::new(&token, now)))
+}
+
 /// Deletes a token (the row stays, with status `deleted`); it stops working at once.
 #[utoipa::path(
     delete,

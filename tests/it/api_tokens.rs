@@ -259,10 +259,17 @@ both_backends! {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["field"], "role");
         assert_eq!(call(&app, Method::DELETE, &format!("/api/v1/tokens/{victim_id}"), Some(&erin_token), None).await.0, StatusCode::NOT_FOUND, "not hers: 404, not 403");
+        assert_eq!(call(&app, Method::GET, &format!("/api/v1/tokens/{victim_id}"), Some(&erin_token), None).await.0, StatusCode::NOT_FOUND, "nor to read");
         let own_id = own["id"].as_str().unwrap();
+        let (status, _, got) = call(&app, Method::GET, &format!("/api/v1/tokens/{own_id}"), Some(&erin_token), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((got["name"].as_str(), got["status"].as_str()), (Some("erin-2"), Some("active")));
+        assert!(got.get("token").is_none(), "the secret is never shown again: {got}");
         let (status, _, body) = call(&app, Method::DELETE, &format!("/api/v1/tokens/{own_id}"), Some(&erin_token), None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "deleted");
+        let (status, _, got) = call(&app, Method::GET, &format!("/api/v1/tokens/{own_id}"), Some(&erin_token), None).await;
+        assert_eq!((status, got["status"].as_str()), (StatusCode::OK, Some("deleted")), "kept, for the record");
         assert_eq!(call(&app, Method::DELETE, &format!("/api/v1/tokens/{own_id}"), Some(&erin_token), None).await.0, StatusCode::CONFLICT);
 
         // admin: the whole account.
@@ -291,6 +298,7 @@ both_backends! {
         let names: Vec<&str> = body["tokens"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["globex"]);
         assert_eq!(body["live_in_account"], 1);
+        assert_eq!(call(&app, Method::GET, &format!("/api/v1/tokens/{acme_id}"), Some(&globex_token), None).await.0, StatusCode::NOT_FOUND);
         let (status, _, body) = call(&app, Method::DELETE, &format!("/api/v1/tokens/{acme_id}"), Some(&globex_token), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"], "not_found");
@@ -379,6 +387,7 @@ both_backends! {
         assert!(paths["/api/v1/tokens"]["get"].is_object());
         assert!(paths["/api/v1/tokens"]["post"].is_object());
         assert!(paths["/api/v1/tokens/{id}"]["delete"].is_object());
+        assert!(paths["/api/v1/tokens/{id}"]["get"].is_object());
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
