@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::base_url;
 use super::caller::{Allowed, UsersWrite};
 use super::error::ApiError;
 use crate::auth::client_ip;
@@ -125,16 +126,6 @@ fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(CONTENT_TYPE)
         .body(body.to_string())
-}
-
-fn base_url(state: &AppState, req: &HttpRequest) -> String {
-    match &state.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    }
 }
 
 fn resource_of(person: &ScimPerson, base: &str) -> Value {

@@ -213,7 +213,7 @@ pub async fn introspect(
         token_type: Some("bearer"),
         exp: ends.map(|at| at.and_utc().timestamp()),
         iat: Some(credential.created_at.and_utc().timestamp()),
-        iss: state.public_url.clone(),
+        iss: Some(super::base_url(&state, &req)),
         account: Some(issuer.account_name.clone()),
         role: Some(checked.effective_role.as_str()),
     }))

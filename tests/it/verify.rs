@@ -182,6 +182,9 @@ both_backends! {
         assert_eq!(active["account"], "Acme");
         assert_eq!(active["role"], "read_only");
         assert!(active["exp"].as_i64().unwrap() > active["iat"].as_i64().unwrap());
+        // No PUBLIC_URL here: the issuer is where the caller reached us.
+        assert_eq!(active["iss"], app.address.as_str());
+        assert_eq!(active["sub"].as_str().map(str::len), Some(36), "the user's id: {active}");
         let (_, full) = introspect(&app, &checker, &[("token", &checker)]).await;
         assert_eq!(full["scope"], "introspect:read");
 
