@@ -54,11 +54,14 @@ pub async fn setup_form(state: Data<AppState>, session: Session) -> Result<HttpR
 pub async fn create_first_admin(
     state: Data<AppState>,
     session: Session,
-    CsrfForm(form): CsrfForm<SetupForm>,
+    form: Result<CsrfForm<SetupForm>, WebError>,
 ) -> Result<HttpResponse, WebError> {
+    // Gone once done (§1), whatever was sent: a caller who could not GET the form has no CSRF
+    // token to send, and should hear 404, not 403.
     if state.setup_is_done().await? {
         return Err(WebError::NotFound);
     }
+    let CsrfForm(form) = form?;
     let parsed = NewUser::parse(&NewUserInput {
         account: &form.account,
         username: &form.username,

@@ -46,6 +46,9 @@ both_backends! {
         assert_eq!(again.status().as_u16(), 404);
         let stranger = app.new_browser();
         assert_eq!(stranger.get("/setup").await.status().as_u16(), 404);
+        // Without a form's token too: the page is gone, not forbidden.
+        let blind = stranger.client.post(stranger.url("/setup")).form(&[("account", "Evil")]).send().await.unwrap();
+        assert_eq!(blind.status().as_u16(), 404);
         assert_eq!(stranger.login("mallory", ADMIN_PASSWORD).await.status().as_u16(), 401);
     }
 
