@@ -5,6 +5,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::Role;
+use super::status::TokenStatus;
 
 /// The two warnings, 7 days and 1 day before a token expires. The stored value is `days()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -234,6 +235,19 @@ pub fn still_wants_email(recipient: &super::User) -> bool {
     recipient.active && recipient.email_notices
 }
 
+/// Whether a notice about a token is still worth its e-mail when its turn comes (a send may
+/// wait hours for a mail server): an expiry warning only while the token is still the one in
+/// use, so a token deleted, expired or regenerated since gets no more (§6). A leak or a new
+/// address stays worth telling.
+pub fn still_worth_sending(kind: &NoticeKind, status: TokenStatus, regenerated: bool) -> bool {
+    match kind {
+        NoticeKind::Expiry(_) => {
+            !regenerated && matches!(status, TokenStatus::Active | TokenStatus::Suspended)
+        }
+        _ => true,
+    }
+}
+
 /// Delays between e-mail attempts: 1, 2, 4 … minutes, at most 6 hours.
 pub fn retry_delay(attempts: i32) -> TimeDelta {
     let exponent = attempts.clamp(1, 20) - 1;
@@ -378,6 +392,21 @@ mod tests {
             .unwrap()
             .naive_utc()
             + TimeDelta::days(days)
+    }
+
+    #[test]
+    fn an_expiry_warning_is_sent_only_while_its_token_is_the_one_in_use() {
+        let week = NoticeKind::Expiry(Window::SevenDays);
+        assert!(still_worth_sending(&week, TokenStatus::Active, false));
+        assert!(still_worth_sending(&week, TokenStatus::Suspended, false));
+        assert!(!still_worth_sending(&week, TokenStatus::Deleted, false));
+        assert!(!still_worth_sending(&week, TokenStatus::Expired, false));
+        assert!(
+            !still_worth_sending(&week, TokenStatus::Active, true),
+            "regenerated"
+        );
+        let leak = NoticeKind::Leaked { url: "u".into() };
+        assert!(still_worth_sending(&leak, TokenStatus::Deleted, false));
     }
 
     #[test]

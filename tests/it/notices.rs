@@ -226,6 +226,30 @@ both_backends! {
         assert!(app.get_html("/notifications").await.contains("E-mailed"));
     }
 
+    async fn a_token_deleted_while_its_warning_waited_for_the_mail_server_gets_no_e_mail(app) {
+        app.setup_admin().await;
+        set_email(&app, "ada@example.com", true).await;
+        plant_token_in_the_past(&app, "admin", "backup", 25, "30").await;
+        let port = free_port();
+        let notifier = notifier(&app, Some(format!("smtp://127.0.0.1:{port}")));
+        let now = time::now();
+        let down = pass(&app, &notifier, now).await;
+        assert_eq!((down.made, down.failed), (1, 1));
+
+        // Deleted while the mail server was down: "expires in 7 days" would be wrong now.
+        let id: String = store(&app)
+            .run_blocking(|conn| Ok(tokens::table.filter(tokens::name.eq("backup")).select(tokens::id).first(conn)?))
+            .unwrap();
+        let deleted = app.post_form(&format!("/tokens/{id}/delete"), &format!("/tokens/{id}/delete"), &[("confirm", "delete")]).await;
+        assert_eq!(deleted.status(), reqwest::StatusCode::SEE_OTHER);
+        let Some(smtp) = SmtpServer::start_on(port) else { return };
+        let up = pass(&app, &notifier, now + TimeDelta::minutes(2)).await;
+        assert_eq!((up.sent, up.failed), (0, 0));
+        assert!(smtp.messages().is_empty());
+        let page = app.get_html("/notifications").await;
+        assert!(page.contains("Token “backup” expires in 7 days"), "kept in the app: {page}");
+    }
+
     async fn notifications_page_header_count_and_mark_read(app) {
         app.setup_admin().await;
         assert!(!app.get_html("/tokens").await.contains("class=\"count\""));

@@ -8,6 +8,7 @@ use super::super::schema::{notices, tokens};
 use super::super::{AnyConnection, MultiBackend, StoreError, StoreResult, users as user_store};
 use super::{STATUS_FAILED, STATUS_NONE, STATUS_PENDING, STATUS_SENT};
 use crate::domain::notice::{self, NoticeKind};
+use crate::domain::status::status_at;
 use crate::domain::{Role, User, UserId};
 
 type NoticeCondition =
@@ -126,6 +127,23 @@ pub fn lease_email(
                     tokens::issuer_id,
                 ))
                 .get_result::<(String, String, String, Option<NaiveDateTime>, String)>(conn)?;
+            let (deleted_at, suspended_at, replaced_by) = tokens::table
+                .filter(tokens::id.eq(&token_id))
+                .select((
+                    tokens::deleted_at,
+                    tokens::suspended_at,
+                    tokens::replaced_by,
+                ))
+                .get_result::<(Option<NaiveDateTime>, Option<NaiveDateTime>, Option<String>)>(
+                    conn,
+                )?;
+            let status = status_at(deleted_at, expires_at, suspended_at, now);
+            let kind = NoticeKind::from_stored(&kind, window_days, detail.clone());
+            if kind.is_some_and(|kind| {
+                !notice::still_worth_sending(&kind, status, replaced_by.is_some())
+            }) {
+                return drop_email(conn, id);
+            }
             EmailAbout::Token {
                 issuer: find(conn, issuer_id)?.ok_or_else(|| corrupt("no issuer"))?,
                 token_name,
@@ -141,13 +159,7 @@ pub fn lease_email(
     };
     let recipient = find(conn, recipient_id)?.ok_or_else(|| corrupt("no recipient"))?;
     if !notice::still_wants_email(&recipient) {
-        diesel::update(notices::table.filter(notices::id.eq(id)))
-            .set((
-                notices::email_status.eq(STATUS_NONE),
-                notices::email_leased_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-        return Ok(None);
+        return drop_email(conn, id);
     }
     Ok(Some(EmailJob {
         notice_id: id.to_owned(),
@@ -158,6 +170,17 @@ pub fn lease_email(
         kind: NoticeKind::from_stored(&kind, window_days, detail)
             .ok_or_else(|| corrupt("unknown kind"))?,
     }))
+}
+
+/// The notice stays on the notifications page; its e-mail is no longer to be sent.
+fn drop_email(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<EmailJob>> {
+    diesel::update(notices::table.filter(notices::id.eq(id)))
+        .set((
+            notices::email_status.eq(STATUS_NONE),
+            notices::email_leased_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(None)
 }
 
 /// Records the e-mail as sent, if this pass still holds its lease (`until`, as taken).
