@@ -89,6 +89,14 @@ impl Resource {
         }
     }
 
+    /// The lowest role whose ceiling on this resource reaches `level`: what a token must be at
+    /// least to hold it.
+    pub fn lowest_role_for(&self, level: Level) -> Option<Role> {
+        [Role::ReadOnly, Role::Engineer, Role::Admin]
+            .into_iter()
+            .find(|role| self.ceiling(*role).is_some_and(|ceiling| level <= ceiling))
+    }
+
     /// What the page says next to a built-in resource's row.
     pub fn description(&self) -> &'static str {
         match self.as_str() {
@@ -451,6 +459,21 @@ pub fn choices(role: Role, services: &[Resource]) -> Vec<ResourceChoice> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_level_names_the_lowest_role_that_may_hold_it() {
+        let tokens = Resource::TOKENS;
+        assert_eq!(tokens.lowest_role_for(Level::Read), Some(Role::ReadOnly));
+        assert_eq!(tokens.lowest_role_for(Level::Write), Some(Role::Engineer));
+        let users = Resource::parse("users").unwrap();
+        assert_eq!(users.lowest_role_for(Level::Write), Some(Role::Admin));
+        let introspect = Resource::parse("introspect").unwrap();
+        assert_eq!(
+            introspect.lowest_role_for(Level::Read),
+            Some(Role::Engineer)
+        );
+        assert_eq!(introspect.lowest_role_for(Level::Write), None);
+    }
 
     fn scoped(scopes: &[&str], role: Role) -> Result<Access, DomainError> {
         Access::parse_scopes(scopes.iter().copied(), role)

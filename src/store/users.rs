@@ -107,6 +107,7 @@ pub fn create_first_admin(
     conn: &mut AnyConnection,
     new: &NewUser,
     password_hash: &str,
+    ip: &str,
     now: NaiveDateTime,
 ) -> StoreResult<Option<User>> {
     locked_transaction(conn, "first-run-setup", |conn| {
@@ -114,7 +115,7 @@ pub fn create_first_admin(
             return Ok(None);
         }
         let user = insert_user(conn, new, password_hash, now)?;
-        record_added(conn, &user, Some(&user), "at setup", now)?;
+        record_added(conn, &user, Some(&user), "at setup", Some(ip), now)?;
         Ok(Some(user))
     })
 }
@@ -125,6 +126,7 @@ fn record_added(
     user: &User,
     actor: Option<&User>,
     how: &str,
+    ip: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     audit::record(
@@ -134,7 +136,7 @@ fn record_added(
             actor_id: actor.map(|a| a.id.as_str()),
             kind: AuditKind::UserAdded,
             subject: user.id.as_str(),
-            ip: None,
+            ip,
             detail: &format!("{}, {how}", added_audit_detail(user)),
             at: now,
         },
@@ -156,7 +158,7 @@ pub fn add_user(
         &format!("account-users:{}", new.account.as_str()),
         |conn| {
             let user = insert_user(conn, new, password_hash, now)?;
-            record_added(conn, &user, None, "from the command line", now)?;
+            record_added(conn, &user, None, "from the command line", None, now)?;
             Ok(user)
         },
     )

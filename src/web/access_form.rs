@@ -5,12 +5,20 @@ use super::forms::Choice;
 use crate::domain::Role;
 use crate::domain::scopes::{self, Access, Resource};
 
+/// One choice of a row: a level, and the lowest token role that may hold it, so the page can
+/// turn off what the role picked in the same form cannot hold.
+pub struct ScopeOption {
+    pub choice: Choice,
+    /// `read_only`, `engineer` or `admin`; empty for "No access".
+    pub min_role: &'static str,
+}
+
 /// One row of the "Only what I choose" table.
 pub struct ScopeRow {
     pub resource: String,
     pub description: String,
     /// "No access", then each level the role allows; `selected` marked.
-    pub options: Vec<Choice>,
+    pub options: Vec<ScopeOption>,
 }
 
 /// The access part of a form, as typed or as stored.
@@ -38,21 +46,27 @@ impl AccessField {
                     .iter()
                     .find(|(name, _)| *name == resource)
                     .map_or_else(|| resource.description().to_owned(), |(_, d)| d.clone());
-                let mut options = vec![Choice {
-                    value: String::new(),
-                    label: "No access".into(),
-                    selected: false,
+                let mut options = vec![ScopeOption {
+                    choice: Choice {
+                        value: String::new(),
+                        label: "No access".into(),
+                        selected: false,
+                    },
+                    min_role: "",
                 }];
                 options.extend(choice.levels.iter().map(|level| {
                     let value = format!("{resource}:{}", level.as_str());
-                    Choice {
-                        selected: chosen.contains(&value),
-                        label: level.label().into(),
-                        value,
+                    ScopeOption {
+                        choice: Choice {
+                            selected: chosen.contains(&value),
+                            label: level.label().into(),
+                            value,
+                        },
+                        min_role: resource.lowest_role_for(*level).map_or("", Role::as_str),
                     }
                 }));
-                if !options.iter().any(|o| o.selected) {
-                    options[0].selected = true;
+                if !options.iter().any(|o| o.choice.selected) {
+                    options[0].choice.selected = true;
                 }
                 ScopeRow {
                     resource: resource.to_string(),

@@ -2,6 +2,7 @@
 //! Gone (404) once any user exists.
 
 use actix_session::Session;
+use actix_web::HttpRequest;
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data};
@@ -11,6 +12,7 @@ use serde::Deserialize;
 use super::forms::{self, CsrfForm, FieldErrors};
 use super::layout::Layout;
 use super::{WebError, see_other};
+use crate::auth::client_ip;
 use crate::auth::password;
 use crate::auth::session::{self, FlashKind};
 use crate::domain::Role;
@@ -52,6 +54,7 @@ pub async fn setup_form(state: Data<AppState>, session: Session) -> Result<HttpR
 }
 
 pub async fn create_first_admin(
+    req: HttpRequest,
     state: Data<AppState>,
     session: Session,
     form: Result<CsrfForm<SetupForm>, WebError>,
@@ -96,10 +99,10 @@ pub async fn create_first_admin(
         (new, hash)
     })
     .await?;
-    let (hash, now) = (hash?, state.now());
+    let (hash, now, ip) = (hash?, state.now(), client_ip(&req));
     let created = state
         .store
-        .run(move |conn| users::create_first_admin(conn, &new, &hash, now))
+        .run(move |conn| users::create_first_admin(conn, &new, &hash, &ip, now))
         .await?;
     let Some(user) = created else {
         return Err(WebError::NotFound);

@@ -36,9 +36,31 @@ function setUpExpiry(select) {
   sync();
 }
 
+// The scope table offers what the creator's role allows; a lower role picked for the token in
+// the same form holds less, so levels above it are turned off (the server refuses them anyway).
+const ROLE_RANK = { read_only: 0, engineer: 1, admin: 2 };
+
+function setUpScopeCeiling(role) {
+  const options = document.querySelectorAll("#scope-table option[data-min-role]");
+  if (options.length === 0) return;
+  const sync = () => {
+    const rank = ROLE_RANK[role.value] ?? 2;
+    options.forEach((option) => {
+      option.disabled = ROLE_RANK[option.dataset.minRole] > rank;
+      if (option.disabled && option.selected) {
+        option.parentElement.value = "";
+      }
+    });
+  };
+  role.addEventListener("change", sync);
+  sync();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-secret]").forEach(setUpSecret);
   document.querySelectorAll("[data-expiry-select]").forEach(setUpExpiry);
+  const role = document.querySelector("select#role[name=role]");
+  if (role) setUpScopeCeiling(role);
 });
 
 // A one-time page restored from the back/forward cache would show the token again: reload it,

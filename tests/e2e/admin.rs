@@ -234,7 +234,12 @@ async fn admin_pages() {
         "the filter stays chosen"
     );
     let events = table(&t).await;
-    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events.len(),
+        2,
+        "dana's, and the administrator's own at setup: {events:?}"
+    );
+    assert_eq!(events[1][3], "admin (Administrator), at setup");
     assert_eq!(
         events[0][1..4],
         [ADMIN_NAME, "User added", "dana (Engineer)"],

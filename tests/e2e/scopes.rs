@@ -79,6 +79,14 @@ async fn options(b: &Browser, select: &str) -> Vec<String> {
     strings(&found)
 }
 
+/// The scope table's levels turned off for the role picked, in order.
+async fn disabled_scopes(b: &Browser) -> Vec<String> {
+    let found = b
+        .js("return [...document.querySelectorAll('#scope-table option:disabled')].map((o) => o.value);")
+        .await;
+    strings(&found)
+}
+
 /// The resources of the scope table, in order (from each row's select).
 async fn scope_resources(b: &Browser) -> Vec<String> {
     let found = b
@@ -193,6 +201,35 @@ async fn a_token_that_reads_one_service() {
         ["=No access", "audit:read=Read"],
         "the audit log is read only"
     );
+    // The table offers what an administrator may give; the token's own role, picked above it,
+    // turns off what that role cannot hold.
+    assert_eq!(t.prop("#role", "value").await.as_deref(), Some("read_only"));
+    assert_eq!(
+        disabled_scopes(&t).await,
+        [
+            "tokens:write",
+            "users:read",
+            "users:write",
+            "audit:read",
+            "introspect:read",
+            "billing:write"
+        ]
+    );
+    t.select("#role", "engineer").await;
+    assert_eq!(
+        disabled_scopes(&t).await,
+        ["users:read", "users:write", "audit:read"]
+    );
+    t.select("#scope-tokens", "tokens:write").await;
+    t.select("#role", "read_only").await;
+    assert_eq!(
+        t.prop("#scope-tokens", "value").await.as_deref(),
+        Some(""),
+        "a choice the role cannot hold goes back to “No access”"
+    );
+    t.select("#role", "admin").await;
+    assert!(disabled_scopes(&t).await.is_empty());
+    t.select("#role", "read_only").await;
     look(&t, "new-scoped").await;
 
     t.fill("#name", "Billing reader").await;
