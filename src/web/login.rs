@@ -42,6 +42,8 @@ struct LoginPage {
     error: Option<&'static str>,
     /// "Sign in with SSO" is offered.
     sso: bool,
+    /// `OIDC_ONLY`: passwords are for administrators only, which the page says up front.
+    sso_only: bool,
 }
 
 fn login_page(
@@ -58,6 +60,7 @@ fn login_page(
             username,
             error,
             sso: state.sso.is_some(),
+            sso_only: state.sso.as_ref().is_some_and(|sso| sso.only),
         },
     )
 }

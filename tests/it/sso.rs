@@ -234,6 +234,7 @@ sso_tests! {
         app.setup_admin().await;
         let login = app.get_html("/login").await;
         assert!(login.contains("href=\"/login/sso\""), "the sign-in page offers SSO");
+        assert!(!login.contains("id=\"sso-only\""), "and passwords for everyone");
         app.logout().await;
 
         let ada = browser();
@@ -333,6 +334,8 @@ sso_tests! {
     async fn with_oidc_only_passwords_are_for_administrators(app, provider, only = true) {
         app.setup_admin().await;
         app.logout().await;
+        let login = app.get_html("/login").await;
+        assert!(select_text(&login, "#sso-only").is_some_and(|hint| hint.contains("The password form is for administrators")), "{login}");
         let erin = app.with_user("Acme", "erin", "Erin Engineer", "engineer").await;
         // Her right password and a wrong one get the same answer: neither confirms a password.
         let refused = app.new_browser().login(&erin.username, &erin.password).await;
