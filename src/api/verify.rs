@@ -213,7 +213,8 @@ pub async fn introspect(
         token_type: Some("bearer"),
         exp: ends.map(|at| at.and_utc().timestamp()),
         iat: Some(credential.created_at.and_utc().timestamp()),
-        iss: Some(super::base_url(&state, &req)),
+        // PUBLIC_URL only: a name a service can pin, never one a caller's headers chose.
+        iss: state.public_url.clone(),
         account: Some(issuer.account_name.clone()),
         role: Some(checked.effective_role.as_str()),
     }))

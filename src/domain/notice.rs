@@ -2,6 +2,8 @@
 //! about a token (reported leaked, used from a new address), and what the e-mail says. Pure
 //! rules: the store claims and records notices, the notifier sends them.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::Role;
@@ -83,23 +85,26 @@ pub enum NoticeKind {
     PersonDeactivated {
         by: String,
     },
-    /// A person the identity provider no longer vouches for, kept active because the re-check
-    /// pass that heard it was refused too many people at once (`sso::revocations_look_wrong`).
-    /// `on` is the day (`YYYY-MM-DD`): the administrators hear of it once a day while it lasts.
-    PersonRevocationHeld {
+    /// An SSO re-check pass was refused `people` at once, which looks like the provider's
+    /// mistake, so it deactivated nobody (`sso::revocations_look_wrong`). About one of them;
+    /// the account's administrators hear of it once a day (`on`, `YYYY-MM-DD`) while it lasts.
+    RevocationsHeld {
         on: String,
+        people: usize,
     },
 }
 
 impl NoticeKind {
     /// (kind, window in days, detail) as stored; the claim key includes all three.
-    pub fn stored(&self) -> (&'static str, i32, &str) {
+    pub fn stored(&self) -> (&'static str, i32, Cow<'_, str>) {
         match self {
-            NoticeKind::Expiry(window) => ("expiry", window.days(), ""),
-            NoticeKind::Leaked { url } => ("leaked", 0, url),
-            NoticeKind::NewAddress { ip } => ("new_ip", 0, ip),
-            NoticeKind::PersonDeactivated { by } => ("user_deactivated", 0, by),
-            NoticeKind::PersonRevocationHeld { on } => ("user_revocation_held", 0, on),
+            NoticeKind::Expiry(window) => ("expiry", window.days(), "".into()),
+            NoticeKind::Leaked { url } => ("leaked", 0, url.into()),
+            NoticeKind::NewAddress { ip } => ("new_ip", 0, ip.into()),
+            NoticeKind::PersonDeactivated { by } => ("user_deactivated", 0, by.into()),
+            NoticeKind::RevocationsHeld { on, people } => {
+                ("user_revocation_held", 0, format!("{on} {people}").into())
+            }
         }
     }
 
@@ -109,7 +114,13 @@ impl NoticeKind {
             "leaked" => Some(NoticeKind::Leaked { url: detail }),
             "new_ip" => Some(NoticeKind::NewAddress { ip: detail }),
             "user_deactivated" => Some(NoticeKind::PersonDeactivated { by: detail }),
-            "user_revocation_held" => Some(NoticeKind::PersonRevocationHeld { on: detail }),
+            "user_revocation_held" => {
+                let (on, people) = detail.split_once(' ')?;
+                Some(NoticeKind::RevocationsHeld {
+                    on: on.to_owned(),
+                    people: people.parse().ok()?,
+                })
+            }
             _ => None,
         }
     }
@@ -131,10 +142,10 @@ impl NoticeKind {
                 "{token_name} was deactivated by {by}: their sessions ended and their tokens \
                  stopped working"
             ),
-            NoticeKind::PersonRevocationHeld { .. } => format!(
-                "The identity provider no longer vouches for {token_name}, who was kept active: \
-                 it refused most people at once, which looks like its mistake. Check the provider \
-                 and OIDC_CLIENT_ID, or deactivate them here"
+            NoticeKind::RevocationsHeld { people, .. } => format!(
+                "The identity provider refused {token_name} and {} others at once: nobody was \
+                 deactivated",
+                people.saturating_sub(1)
             ),
         }
     }
@@ -171,7 +182,7 @@ impl NoticeKind {
         match self {
             NoticeKind::NewAddress { .. } => Audience::Issuer,
             NoticeKind::Expiry(_) | NoticeKind::Leaked { .. } => Audience::IssuerAndAdministrators,
-            NoticeKind::PersonDeactivated { .. } | NoticeKind::PersonRevocationHeld { .. } => {
+            NoticeKind::PersonDeactivated { .. } | NoticeKind::RevocationsHeld { .. } => {
                 Audience::Administrators
             }
         }
@@ -316,7 +327,7 @@ pub fn email(facts: &NoticeFacts<'_>) -> NoticeText {
             "If that was not you or your systems, delete the token at once:",
         ),
         // Made about a person, never a token (`person_email`); worded for a token all the same.
-        NoticeKind::PersonRevocationHeld { .. } => (
+        NoticeKind::RevocationsHeld { .. } => (
             format!("Personal token \"{name}\": its owner's standing at the provider is unclear"),
             format!("{token} belongs to someone the identity provider no longer vouches for."),
             "The list of tokens:",
@@ -364,12 +375,20 @@ pub struct PersonNoticeFacts<'a> {
 pub fn person_email(facts: &PersonNoticeFacts<'_>) -> NoticeText {
     let who = format!("{} (@{})", facts.person_name, facts.username);
     let subject = facts.kind.headline(&who).replace(['“', '”'], "\"");
+    let todo = match facts.kind {
+        NoticeKind::RevocationsHeld { .. } => {
+            "So many at once looks like the provider's mistake or a changed OIDC_CLIENT_ID, not \
+             people leaving: check the identity provider. They are asked about again every \
+             interval. To act on one now, deactivate them on their page, as this one's:"
+        }
+        _ => "Their page, with their tokens:",
+    };
     let body = format!(
         "Hello {recipient},\n\
          \n\
          {subject}, in the account {account}.\n\
          \n\
-         Their page, with their tokens:\n\
+         {todo}\n\
          {url}/users/{id}\n\
          \n\
          You get this e-mail because you are an administrator of {account}. You can turn these \
@@ -610,10 +629,14 @@ mod tests {
             NoticeKind::NewAddress {
                 ip: "192.0.2.7".into(),
             },
+            NoticeKind::RevocationsHeld {
+                on: "2026-12-07".into(),
+                people: 300,
+            },
         ] {
             let (name, days, detail) = kind.stored();
             assert_eq!(
-                NoticeKind::from_stored(name, days, detail.to_owned()),
+                NoticeKind::from_stored(name, days, detail.into_owned()),
                 Some(kind.clone())
             );
         }

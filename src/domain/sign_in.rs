@@ -29,6 +29,11 @@ pub fn is_throttled(failures_for_username: i64, failures_from_address: i64) -> b
         || failures_from_address >= MAX_FAILURES_PER_ADDRESS
 }
 
+/// How the audit log marks a sign-in through the identity provider. Such failures are not
+/// password guesses, so the throttle leaves them out: a deactivated person retrying SSO from a
+/// shared address must not lock everyone there out of password sign-in.
+pub const THROUGH_SSO: &str = "through SSO";
+
 /// Who may sign in with a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Passwords {

@@ -62,7 +62,7 @@ pub(crate) fn record_by_provider(
     )
 }
 
-/// Failed sign-ins since `since`, for this username and for this IP.
+/// Failed password sign-ins since `since`, for this username and for this IP.
 pub fn recent_login_failures(
     conn: &mut AnyConnection,
     username: &str,
@@ -70,16 +70,19 @@ pub fn recent_login_failures(
     since: NaiveDateTime,
 ) -> StoreResult<(i64, i64)> {
     let failed = AuditKind::LoginFailed.as_str();
+    let sso = format!("{}%", crate::domain::sign_in::THROUGH_SSO);
     let by_username = audit_events::table
         .filter(audit_events::kind.eq(failed))
         .filter(audit_events::subject.eq(username))
         .filter(audit_events::created_at.gt(since))
+        .filter(audit_events::detail.not_like(&sso))
         .count()
         .get_result(conn)?;
     let by_ip = audit_events::table
         .filter(audit_events::kind.eq(failed))
         .filter(audit_events::ip.eq(ip))
         .filter(audit_events::created_at.gt(since))
+        .filter(audit_events::detail.not_like(&sso))
         .count()
         .get_result(conn)?;
     Ok((by_username, by_ip))

@@ -12,6 +12,7 @@ use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
 use super::{AnyConnection, StoreResult, accounts, locked_transaction, notices};
 use crate::domain::audit::AuditKind;
 use crate::domain::notice::NoticeKind;
+use crate::domain::sign_in::THROUGH_SSO;
 use crate::domain::sso::SsoPerson;
 use crate::domain::users::{StandingChange, UserKind, keeps_an_administrator};
 use crate::domain::{AccountName, Role, User, UserId};
@@ -146,8 +147,8 @@ fn record_sign_in(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let detail = match kind {
-        AuditKind::LoginSucceeded => "through SSO",
-        _ => "through SSO; deactivated here",
+        AuditKind::LoginSucceeded => THROUGH_SSO.to_owned(),
+        _ => format!("{THROUGH_SSO}; deactivated here"),
     };
     audit::record(
         conn,
@@ -157,7 +158,7 @@ fn record_sign_in(
             kind,
             subject: &user.username,
             ip,
-            detail,
+            detail: &detail,
             at: now,
         },
     )
@@ -415,32 +416,45 @@ pub fn recheck_revoked(
     )
 }
 
-/// The administrators hear of each person whose revocation a pass held back
-/// (`sso::revocations_look_wrong`): once a day each, while it lasts.
+/// The administrators hear that a pass held back the revocations of `ids` (a pass where most
+/// came back revoked: `sso::revocations_look_wrong`): one notice per account a day while it
+/// lasts, about the first of them and saying how many, never one per person.
 pub fn revocations_held(
     conn: &mut AnyConnection,
     ids: &[UserId],
     email_enabled: bool,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
-    let kind = NoticeKind::PersonRevocationHeld {
-        on: now.date().to_string(),
-    };
+    let mut people: Vec<User> = Vec::new();
     for id in ids {
-        let Some(user) = user_store::find_user_by_id(conn, id)? else {
-            continue;
+        if let Some(user) = user_store::find_user_by_id(conn, id)?
+            && user.active
+        {
+            people.push(user);
+        }
+    }
+    let day = now.date().to_string();
+    let mut accounts: Vec<&crate::domain::AccountId> =
+        people.iter().map(|p| &p.account_id).collect();
+    accounts.sort_by_key(|account| account.as_str());
+    accounts.dedup();
+    for account in accounts {
+        let held: Vec<&User> = people.iter().filter(|p| &p.account_id == account).collect();
+        let kind = NoticeKind::RevocationsHeld {
+            on: day.clone(),
+            people: held.len(),
         };
-        let (kind_name, _, day) = kind.stored();
+        let (kind_name, ..) = kind.stored();
         let told_today = notices_table::table
-            .filter(notices_table::subject_id.eq(id.as_str()))
+            .filter(notices_table::account_id.eq(account.as_str()))
             .filter(notices_table::kind.eq(kind_name))
-            .filter(notices_table::detail.eq(day))
+            .filter(notices_table::detail.like(format!("{day} %")))
             .count()
             .get_result::<i64>(conn)?
             > 0;
-        // Each person is claimed by one instance an interval, so no two passes race here.
-        if user.active && !told_today {
-            notices::claim_person_notice(conn, &user.account_id, id, &kind, email_enabled, now)?;
+        if !told_today {
+            let about = &held[0].id;
+            notices::claim_person_notice(conn, account, about, &kind, email_enabled, now)?;
         }
     }
     Ok(())

@@ -43,14 +43,22 @@ const ROLE_RANK = { read_only: 0, engineer: 1, admin: 2 };
 function setUpScopeCeiling(role) {
   const options = document.querySelectorAll("#scope-table option[data-min-role]");
   if (options.length === 0) return;
+  const note = document.querySelector("#scope-ceiling-note");
   const sync = () => {
     const rank = ROLE_RANK[role.value] ?? 2;
+    const dropped = [];
     options.forEach((option) => {
       option.disabled = ROLE_RANK[option.dataset.minRole] > rank;
       if (option.disabled && option.selected) {
         option.parentElement.value = "";
+        dropped.push(option.value);
       }
     });
+    // Said where a screen reader hears it: a choice changed that the person did not touch.
+    if (note && dropped.length > 0) {
+      const label = role.options[role.selectedIndex].text;
+      note.textContent = `${dropped.join(", ")}: more than a ${label} token may hold, set back to No access.`;
+    }
   };
   role.addEventListener("change", sync);
   sync();

@@ -227,6 +227,11 @@ async fn a_token_that_reads_one_service() {
         Some(""),
         "a choice the role cannot hold goes back to “No access”"
     );
+    assert_eq!(
+        t.text("#scope-ceiling-note").await,
+        "tokens:write: more than a Read-only token may hold, set back to No access.",
+        "and the page says so"
+    );
     t.select("#role", "admin").await;
     assert!(disabled_scopes(&t).await.is_empty());
     t.select("#role", "read_only").await;

@@ -331,6 +331,28 @@ sso_tests! {
         drop(provider);
     }
 
+    async fn a_deactivated_person_retrying_sso_locks_nobody_out_of_password_sign_in(app, provider, only = false) {
+        app.setup_admin().await;
+        let bob = browser();
+        assert_eq!(sign_in_as(&app, &bob, "bob").await.headers()["location"], "/tokens");
+        let users = app.get_html("/users").await;
+        let page = format!("/users/{}", user_id_of(&users, "Bob Builder"));
+        let deactivated = app.post_form(&page, &format!("{page}/deactivate"), &[]).await;
+        assert_eq!(deactivated.status(), StatusCode::SEE_OTHER);
+        app.logout().await;
+        // More refused SSO attempts from this address than the password throttle allows.
+        for _ in 0..personal_tokens::domain::sign_in::MAX_FAILURES_PER_ADDRESS + 1 {
+            let refused = sign_in_as(&app, &browser(), "bob").await;
+            assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        }
+        let admin = app.new_browser().login("admin", ADMIN_PASSWORD).await;
+        assert_eq!(location(&admin), "/tokens", "the same address still signs in with a password");
+        app.login("admin", ADMIN_PASSWORD).await;
+        let audit = app.get_html("/audit?action=login_failed").await;
+        assert!(audit.contains("through SSO; deactivated here"), "each attempt is recorded: {audit}");
+        drop(provider);
+    }
+
     async fn with_oidc_only_passwords_are_for_administrators(app, provider, only = true) {
         app.setup_admin().await;
         app.logout().await;

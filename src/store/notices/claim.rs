@@ -96,7 +96,7 @@ fn insert_notice(
             notices::recipient_id.eq(&recipient.id),
             notices::kind.eq(kind_name),
             notices::window_days.eq(window_days),
-            notices::detail.eq(detail),
+            notices::detail.eq(detail.as_ref()),
             notices::created_at.eq(now),
             notices::email_status.eq(if email_to.is_some() {
                 STATUS_PENDING
