@@ -175,15 +175,3 @@ fn not_allowed(
 ) -> impl Fn() -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
     move || std::future::ready(Err(ApiError::MethodNotAllowed(allow)))
 }
-
-/// Where this server is, as the API names it (SCIM's `location`s, introspection's `iss`):
-/// `PUBLIC_URL`, else the scheme and host this request came to.
-fn base_url(state: &crate::state::AppState, req: &actix_web::HttpRequest) -> String {
-    match &state.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    }
-}

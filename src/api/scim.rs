@@ -11,7 +11,6 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::base_url;
 use super::caller::{Allowed, UsersWrite};
 use super::error::ApiError;
 use crate::auth::client_ip;
@@ -120,6 +119,18 @@ fn account_of(caller: Caller) -> Result<(crate::domain::AccountId, String), Scim
         caller.credential.issuer.account_id.clone(),
         caller.credential.token_name.clone(),
     ))
+}
+
+/// Where this server is, as SCIM's `location`s name it: `PUBLIC_URL`, else the scheme and host
+/// this request came to.
+fn base_url(state: &AppState, req: &HttpRequest) -> String {
+    match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
 }
 
 fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {

@@ -161,6 +161,14 @@ impl Oidc {
         )
     }
 
+    /// A refresh token to keep, sealed for `subject`: none while the re-check is off, which
+    /// has no use for it.
+    fn seal_refresh(&self, refresh: &RefreshToken, subject: &str) -> Option<String> {
+        self.settings
+            .offline
+            .then(|| self.sealer.seal(refresh.secret(), &self.bound_to(subject)))
+    }
+
     pub fn issuer(&self) -> &str {
         &self.settings.issuer
     }
@@ -285,10 +293,9 @@ impl Oidc {
             claims.preferred_username().map(|u| u.as_str()),
             self.settings.role_map.role_from(role_claim.as_ref()),
         );
-        let sealed_refresh = tokens.refresh_token().map(|refresh| {
-            self.sealer
-                .seal(refresh.secret(), &self.bound_to(&person.subject))
-        });
+        let sealed_refresh = tokens
+            .refresh_token()
+            .and_then(|refresh| self.seal_refresh(refresh, &person.subject));
         Ok(Finished {
             person,
             sealed_refresh,
@@ -336,10 +343,7 @@ impl Oidc {
         let rotated = tokens
             .refresh_token()
             .filter(|rotated| rotated.secret() != refresh.secret())
-            .map(|rotated| {
-                self.sealer
-                    .seal(rotated.secret(), &self.bound_to(subject.as_str()))
-            });
+            .and_then(|rotated| self.seal_refresh(rotated, subject.as_str()));
         let info = match self
             .user_info(&client, tokens.access_token(), &subject)
             .await

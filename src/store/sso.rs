@@ -3,13 +3,15 @@
 //! to date (e-mail, name, role) at every one. The re-check's side: who is due, claiming a person
 //! so that one instance checks them, and what the provider's answer changes.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::audit;
 use super::schema::{notices as notices_table, users};
 use super::users::{self as user_store, NO_PASSWORD_HASH, active_admins};
-use super::{AnyConnection, StoreResult, accounts, locked_transaction, notices};
+use super::{AnyConnection, MultiBackend, StoreResult, accounts, locked_transaction, notices};
 use crate::domain::audit::AuditKind;
 use crate::domain::notice::NoticeKind;
 use crate::domain::sign_in::THROUGH_SSO;
@@ -258,6 +260,19 @@ pub struct DueCheck {
     pub sealed_refresh: String,
 }
 
+/// Never checked, or last checked at or before `cutoff`: what "due" means both to the list of
+/// people due and to the claim, which must agree.
+fn due(
+    cutoff: NaiveDateTime,
+) -> Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    Box::new(
+        users::sso_checked_at
+            .is_null()
+            .or(users::sso_checked_at.le(cutoff))
+            .assume_not_null(),
+    )
+}
+
 /// The active SSO people of `issuer` with a stored refresh token, last checked at or before
 /// `cutoff` (or never), oldest check first.
 pub fn due_for_recheck(
@@ -271,11 +286,7 @@ pub fn due_for_recheck(
         .filter(users::sso_refresh.is_not_null())
         .filter(users::active.eq(true))
         .filter(users::kind.eq(UserKind::Person.as_str()))
-        .filter(
-            users::sso_checked_at
-                .is_null()
-                .or(users::sso_checked_at.le(cutoff)),
-        )
+        .filter(due(cutoff))
         .order(users::sso_checked_at.asc())
         .limit(limit)
         .select((users::id, users::sso_subject, users::sso_refresh))
@@ -301,11 +312,9 @@ pub fn claim_recheck(
     now: NaiveDateTime,
 ) -> StoreResult<bool> {
     let claimed = diesel::update(
-        users::table.filter(users::id.eq(id.as_str())).filter(
-            users::sso_checked_at
-                .is_null()
-                .or(users::sso_checked_at.le(cutoff)),
-        ),
+        users::table
+            .filter(users::id.eq(id.as_str()))
+            .filter(due(cutoff)),
     )
     .set(users::sso_checked_at.eq(now))
     .execute(conn)?;
@@ -434,12 +443,15 @@ pub fn revocations_held(
         }
     }
     let day = now.date().to_string();
-    let mut accounts: Vec<&crate::domain::AccountId> =
-        people.iter().map(|p| &p.account_id).collect();
-    accounts.sort_by_key(|account| account.as_str());
-    accounts.dedup();
-    for account in accounts {
-        let held: Vec<&User> = people.iter().filter(|p| &p.account_id == account).collect();
+    let mut by_account: BTreeMap<&str, Vec<&User>> = BTreeMap::new();
+    for person in &people {
+        by_account
+            .entry(person.account_id.as_str())
+            .or_default()
+            .push(person);
+    }
+    for held in by_account.into_values() {
+        let account = &held[0].account_id;
         let kind = NoticeKind::RevocationsHeld {
             on: day.clone(),
             people: held.len(),

@@ -115,20 +115,25 @@ pub fn create_first_admin(
             return Ok(None);
         }
         let user = insert_user(conn, new, password_hash, now)?;
-        record_added(conn, &user, Some(&user), "at setup", Some(ip), now)?;
+        record_added(conn, &user, Some(&user), Some("at setup"), Some(ip), now)?;
         Ok(Some(user))
     })
 }
 
-/// "User added" in the audit log of the user's account, by `actor` (none: the command line).
+/// "User added" in the audit log of the user's account, by `actor` (none: the command line),
+/// saying `how` where it was not on the users page.
 fn record_added(
     conn: &mut AnyConnection,
     user: &User,
     actor: Option<&User>,
-    how: &str,
+    how: Option<&str>,
     ip: Option<&str>,
     now: NaiveDateTime,
 ) -> StoreResult<()> {
+    let detail = match how {
+        Some(how) => format!("{}, {how}", added_audit_detail(user)),
+        None => added_audit_detail(user),
+    };
     audit::record(
         conn,
         AuditEvent {
@@ -137,7 +142,7 @@ fn record_added(
             kind: AuditKind::UserAdded,
             subject: user.id.as_str(),
             ip,
-            detail: &format!("{}, {how}", added_audit_detail(user)),
+            detail: &detail,
             at: now,
         },
     )
@@ -158,7 +163,7 @@ pub fn add_user(
         &format!("account-users:{}", new.account.as_str()),
         |conn| {
             let user = insert_user(conn, new, password_hash, now)?;
-            record_added(conn, &user, None, "from the command line", None, now)?;
+            record_added(conn, &user, None, Some("from the command line"), None, now)?;
             Ok(user)
         },
     )
@@ -181,18 +186,7 @@ pub fn add_account_user(
         &format!("account-users:{}", actor.account_id),
         |conn| {
             let user = insert_user(conn, new, password_hash, now)?;
-            audit::record(
-                conn,
-                AuditEvent {
-                    account_id: Some(actor.account_id.as_str()),
-                    actor_id: Some(actor.id.as_str()),
-                    kind: AuditKind::UserAdded,
-                    subject: user.id.as_str(),
-                    ip: Some(ip),
-                    detail: &added_audit_detail(&user),
-                    at: now,
-                },
-            )?;
+            record_added(conn, &user, Some(actor), None, Some(ip), now)?;
             Ok(user)
         },
     )

@@ -38,6 +38,17 @@ async fn pass(app: &TestApp, notifier: &Notifier, now: NaiveDateTime) -> PassRep
         .expect("the pass runs")
 }
 
+/// The administrator, with an address, holds "backup", whose 7-day notice is due; the notifier
+/// sends to a port nothing listens on yet (returned, to start the server on later).
+async fn mail_server_down_for_backup(app: &TestApp) -> (u16, Notifier, NaiveDateTime) {
+    app.setup_admin().await;
+    set_email(app, "ada@example.com", true).await;
+    plant_token_in_the_past(app, "admin", "backup", 25, "30").await;
+    let port = free_port();
+    let notifier = notifier(app, Some(format!("smtp://127.0.0.1:{port}")));
+    (port, notifier, time::now())
+}
+
 /// Two passes at the same moment, each with its own connections.
 async fn two_passes(app: &TestApp, notifier: &Notifier, now: NaiveDateTime) -> PassReport {
     let (a, b) = tokio::join!(pass(app, notifier, now), pass(app, notifier, now));
@@ -205,13 +216,7 @@ both_backends! {
     }
 
     async fn an_smtp_server_that_is_down_is_retried_later_and_mails_once(app) {
-        app.setup_admin().await;
-        set_email(&app, "ada@example.com", true).await;
-        plant_token_in_the_past(&app, "admin", "backup", 25, "30").await;
-        let port = free_port();
-        let notifier = notifier(&app, Some(format!("smtp://127.0.0.1:{port}")));
-        let now = time::now();
-
+        let (port, notifier, now) = mail_server_down_for_backup(&app).await;
         let down = pass(&app, &notifier, now).await;
         assert_eq!((down.made, down.sent, down.failed), (1, 0, 1));
         let page = app.get_html("/notifications").await;
@@ -227,12 +232,7 @@ both_backends! {
     }
 
     async fn a_token_deleted_while_its_warning_waited_for_the_mail_server_gets_no_e_mail(app) {
-        app.setup_admin().await;
-        set_email(&app, "ada@example.com", true).await;
-        plant_token_in_the_past(&app, "admin", "backup", 25, "30").await;
-        let port = free_port();
-        let notifier = notifier(&app, Some(format!("smtp://127.0.0.1:{port}")));
-        let now = time::now();
+        let (port, notifier, now) = mail_server_down_for_backup(&app).await;
         let down = pass(&app, &notifier, now).await;
         assert_eq!((down.made, down.failed), (1, 1));
 

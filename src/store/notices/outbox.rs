@@ -115,33 +115,34 @@ pub fn lease_email(
         user_store::find_user_by_id(conn, &UserId::from_trusted(id))
     };
     let corrupt = |what: &str| StoreError::Corrupt(format!("notice {id}: {what}"));
+    let kind = NoticeKind::from_stored(&kind, window_days, detail)
+        .ok_or_else(|| corrupt("unknown kind"))?;
     let about = match (token_id, subject_id) {
         (Some(token_id), _) => {
-            let (token_name, last_four, role, expires_at, issuer_id) = tokens::table
+            type Row = (
+                (String, String, String, Option<NaiveDateTime>, String),
+                (Option<NaiveDateTime>, Option<NaiveDateTime>, Option<String>),
+            );
+            let ((token_name, last_four, role, expires_at, issuer_id), standing) = tokens::table
                 .filter(tokens::id.eq(&token_id))
                 .select((
-                    tokens::name,
-                    tokens::last_four,
-                    tokens::role,
-                    tokens::expires_at,
-                    tokens::issuer_id,
+                    (
+                        tokens::name,
+                        tokens::last_four,
+                        tokens::role,
+                        tokens::expires_at,
+                        tokens::issuer_id,
+                    ),
+                    (
+                        tokens::deleted_at,
+                        tokens::suspended_at,
+                        tokens::replaced_by,
+                    ),
                 ))
-                .get_result::<(String, String, String, Option<NaiveDateTime>, String)>(conn)?;
-            let (deleted_at, suspended_at, replaced_by) = tokens::table
-                .filter(tokens::id.eq(&token_id))
-                .select((
-                    tokens::deleted_at,
-                    tokens::suspended_at,
-                    tokens::replaced_by,
-                ))
-                .get_result::<(Option<NaiveDateTime>, Option<NaiveDateTime>, Option<String>)>(
-                    conn,
-                )?;
+                .get_result::<Row>(conn)?;
+            let (deleted_at, suspended_at, replaced_by) = standing;
             let status = status_at(deleted_at, expires_at, suspended_at, now);
-            let kind = NoticeKind::from_stored(&kind, window_days, detail.clone());
-            if kind.is_some_and(|kind| {
-                !notice::still_worth_sending(&kind, status, replaced_by.is_some())
-            }) {
+            if !notice::still_worth_sending(&kind, status, replaced_by.is_some()) {
                 return drop_email(conn, id);
             }
             EmailAbout::Token {
@@ -167,8 +168,7 @@ pub fn lease_email(
         attempts,
         recipient,
         about,
-        kind: NoticeKind::from_stored(&kind, window_days, detail)
-            .ok_or_else(|| corrupt("unknown kind"))?,
+        kind,
     }))
 }
 
